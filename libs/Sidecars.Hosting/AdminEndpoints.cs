@@ -1,0 +1,71 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+
+namespace Sidecars.Hosting;
+
+/// <summary><c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>, the same on every image.</summary>
+public static class AdminEndpoints
+{
+    public const string MetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/healthz", (RequestDelegate)(ctx =>
+        {
+            ctx.Response.ContentType = "text/plain; charset=utf-8";
+            return ctx.Response.WriteAsync("ok\n", ctx.RequestAborted);
+        }));
+        endpoints.MapGet("/readyz", (RequestDelegate)WriteReadinessAsync);
+        endpoints.MapGet("/metrics", (RequestDelegate)WriteMetricsAsync);
+        return endpoints;
+    }
+
+    private static async Task WriteReadinessAsync(HttpContext ctx)
+    {
+        var readiness = ctx.RequestServices.GetRequiredService<Readiness>();
+        var checks = readiness.Snapshot();
+        var ready = checks.All(c => c.Value is null);
+        ctx.Response.StatusCode = ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        ctx.Response.ContentType = "application/json";
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("status", ready ? "ready" : "not ready");
+            json.WriteStartObject("checks");
+            foreach (var (name, reason) in checks)
+            {
+                json.WriteString(name, reason ?? "ok");
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        buffer.WriteByte((byte)'\n');
+        await ctx.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ctx.RequestAborted);
+    }
+
+    private static async Task WriteMetricsAsync(HttpContext ctx)
+    {
+        var registry = ctx.RequestServices.GetRequiredService<CollectorRegistry>();
+        using var buffer = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(buffer, ctx.RequestAborted);
+        var sb = new StringBuilder();
+        var text = new MetricsText(sb);
+        foreach (var source in ctx.RequestServices.GetServices<IMetricsSource>())
+        {
+            source.Write(text);
+        }
+
+        buffer.Write(Encoding.UTF8.GetBytes(sb.ToString()));
+        ctx.Response.ContentType = MetricsContentType;
+        await ctx.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ctx.RequestAborted);
+    }
+}

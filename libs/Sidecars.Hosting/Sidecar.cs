@@ -1,0 +1,148 @@
+using System.Collections;
+using System.Net;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+using Serilog;
+
+namespace Sidecars.Hosting;
+
+/// <summary>The whole life of a sidecar process: bind options, build the host, map endpoints, run, drain.</summary>
+public static class Sidecar
+{
+    /// <summary>Exit code for a configuration the image refuses to start with.</summary>
+    public const int ConfigurationErrorExitCode = 2;
+
+    public static async Task<int> RunAsync<TOptions>(
+        SidecarDefinition<TOptions> definition,
+        string[] args,
+        IDictionary? environment = null,
+        TextWriter? stdout = null,
+        TextWriter? stderr = null,
+        CancellationToken cancellationToken = default)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(args);
+        stdout ??= Console.Out;
+        stderr ??= Console.Error;
+
+        var env = environment is null ? EnvReader.FromProcess() : new EnvReader(environment);
+        var hosting = HostingOptions.Bind(env, definition.EnvPrefix);
+        var options = definition.Bind(env);
+        var admin = definition.AdminAddress(options);
+
+        if (args is ["--env"] or ["--help"])
+        {
+            // The README's variable table is checked against this listing.
+            await stdout.WriteAsync(EnvTable.Markdown(env.Specs));
+            return 0;
+        }
+
+        if (env.Errors.Count > 0)
+        {
+            foreach (var error in env.Errors)
+            {
+                await stderr.WriteLineAsync($"{definition.Component}: {error}");
+            }
+
+            return ConfigurationErrorExitCode;
+        }
+
+        var version = VersionOf(typeof(TOptions).Assembly);
+        using var logger = SidecarLogging.Create(definition.Component, hosting.Logging, stdout);
+        try
+        {
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+            builder.Logging.ClearProviders();
+            builder.Services.AddSerilog(logger, dispose: false);
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = hosting.ShutdownGrace);
+            builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.AddServerHeader = false;
+                Listen(k, admin);
+            });
+
+            var registry = Metrics.NewCustomRegistry();
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(hosting);
+            builder.Services.AddSingleton<Readiness>();
+            builder.Services.AddSingleton(registry);
+            builder.Services.AddSingleton(Metrics.WithCustomRegistry(registry));
+            builder.Services.AddSingleton<IMetricsSource>(new BuildInfo(definition.MetricsNamespace, version));
+            builder.Services.AddSingleton<IMetricsSource, ProcessMetrics>();
+            definition.ConfigureServices?.Invoke(builder, options);
+
+            var app = builder.Build();
+            app.MapAdmin();
+            definition.MapEndpoints?.Invoke(app, options);
+
+            var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidecars.Hosting");
+            app.Lifetime.ApplicationStarted.Register(() =>
+            {
+                foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+                {
+                    Log.Listening(log, address);
+                }
+
+                Log.Started(log, definition.Component, version.Version);
+            });
+            app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(log, hosting.ShutdownGrace.TotalSeconds));
+            await app.RunAsync(cancellationToken);
+            Log.Stopped(log);
+            return 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.Fatal(ex, "{Component} failed: {Reason}", definition.Component, ex.Message);
+            return 1;
+        }
+    }
+
+    /// <summary>Binds an address on Kestrel; <c>:port</c> means every interface, IPv6 and IPv4.</summary>
+    public static void Listen(KestrelServerOptions kestrel, ListenAddress address, Action<ListenOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(kestrel);
+        ArgumentNullException.ThrowIfNull(address);
+        configure ??= _ => { };
+        if (address.AllInterfaces)
+        {
+            kestrel.ListenAnyIP(address.Port, configure);
+        }
+        else
+        {
+            // Kestrel's ListenLocalhost cannot bind port 0; loopback is what localhost means to a sidecar.
+            var ip = address.Host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(address.Host);
+            kestrel.Listen(ip, address.Port, configure);
+        }
+    }
+
+    internal static BuildVersion VersionOf(Assembly assembly)
+    {
+        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        var plus = informational.IndexOf('+', StringComparison.Ordinal);
+        return plus < 0
+            ? new BuildVersion(informational, "unknown")
+            : new BuildVersion(informational[..plus], informational[(plus + 1)..]);
+    }
+}
+
+internal sealed record BuildVersion(string Version, string Revision);
+
+internal sealed class BuildInfo(string metricsNamespace, BuildVersion version) : IMetricsSource
+{
+    public void Write(MetricsText text)
+    {
+        var name = metricsNamespace + "_build_info";
+        text.Family(name, "gauge", "Build information of this image; the value is always 1.")
+            .Sample(name, 1, ("version", version.Version), ("revision", version.Revision), ("dotnet_version", Environment.Version.ToString()));
+    }
+}

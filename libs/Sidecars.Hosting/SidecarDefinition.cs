@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Builder;
+
+namespace Sidecars.Hosting;
+
+/// <summary>What an image tells the shared host about itself. Everything else is convention.</summary>
+public sealed class SidecarDefinition<TOptions>
+    where TOptions : class
+{
+    /// <summary>The image name, written as <c>component</c> on every log line.</summary>
+    public required string Component { get; init; }
+
+    /// <summary>The metric namespace, for <c>&lt;ns&gt;_build_info</c>.</summary>
+    public required string MetricsNamespace { get; init; }
+
+    /// <summary>The image's environment prefix, for the variables the host adds itself (<c>&lt;PREFIX&gt;SHUTDOWN_GRACE</c>).</summary>
+    public required string EnvPrefix { get; init; }
+
+    public required Func<EnvReader, TOptions> Bind { get; init; }
+
+    public required Func<TOptions, ListenAddress> AdminAddress { get; init; }
+
+    /// <summary>Registers the image's services; the options instance is already registered.</summary>
+    public Action<WebApplicationBuilder, TOptions>? ConfigureServices { get; init; }
+
+    /// <summary>Maps the image's own endpoints beside the admin ones.</summary>
+    public Action<WebApplication, TOptions>? MapEndpoints { get; init; }
+}
