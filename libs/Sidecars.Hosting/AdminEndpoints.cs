@@ -16,14 +16,51 @@ public static class AdminEndpoints
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
-        endpoints.MapGet("/healthz", (RequestDelegate)(ctx =>
-        {
-            ctx.Response.ContentType = "text/plain; charset=utf-8";
-            return ctx.Response.WriteAsync("ok\n", ctx.RequestAborted);
-        }));
+        endpoints.MapGet("/healthz", (RequestDelegate)WriteHealthAsync);
         endpoints.MapGet("/readyz", (RequestDelegate)WriteReadinessAsync);
         endpoints.MapGet("/metrics", (RequestDelegate)WriteMetricsAsync);
         return endpoints;
+    }
+
+    /// <summary>
+    /// For an image with listeners of its own: the admin listener answers the admin paths and nothing else, and the
+    /// image's listeners never see them, so a proxied app keeps its own <c>/healthz</c> or <c>/metrics</c>.
+    /// </summary>
+    public static IApplicationBuilder UseAdminListener(this IApplicationBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Use((ctx, next) =>
+        {
+            if (!ctx.IsAdminListener())
+            {
+                return next(ctx);
+            }
+
+            if (!HttpMethods.IsGet(ctx.Request.Method) && !HttpMethods.IsHead(ctx.Request.Method))
+            {
+                ctx.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+                return Task.CompletedTask;
+            }
+
+            switch (ctx.Request.Path.Value)
+            {
+                case "/healthz":
+                    return WriteHealthAsync(ctx);
+                case "/readyz":
+                    return WriteReadinessAsync(ctx);
+                case "/metrics":
+                    return WriteMetricsAsync(ctx);
+                default:
+                    ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+            }
+        });
+    }
+
+    private static Task WriteHealthAsync(HttpContext ctx)
+    {
+        ctx.Response.ContentType = "text/plain; charset=utf-8";
+        return ctx.Response.WriteAsync("ok\n", ctx.RequestAborted);
     }
 
     private static async Task WriteReadinessAsync(HttpContext ctx)

@@ -68,7 +68,8 @@ public static class Sidecar
             builder.WebHost.ConfigureKestrel(k =>
             {
                 k.AddServerHeader = false;
-                Listen(k, admin);
+                Listen(k, admin, definition.ConfigureKestrel is null ? null : AdminListener.Mark);
+                definition.ConfigureKestrel?.Invoke(k, options);
             });
 
             var registry = Metrics.NewCustomRegistry();
@@ -82,7 +83,14 @@ public static class Sidecar
             definition.ConfigureServices?.Invoke(builder, options);
 
             var app = builder.Build();
-            app.MapAdmin();
+            if (definition.ConfigureKestrel is null)
+            {
+                app.MapAdmin();
+            }
+            else
+            {
+                app.UseAdminListener();
+            }
             definition.MapEndpoints?.Invoke(app, options);
 
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidecars.Hosting");

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Sidecars.Hosting;
 
@@ -21,6 +22,13 @@ public sealed class SidecarDefinition<TOptions>
 
     /// <summary>Registers the image's services; the options instance is already registered.</summary>
     public Action<WebApplicationBuilder, TOptions>? ConfigureServices { get; init; }
+
+    /// <summary>
+    /// Adds the image's own listeners (a TLS data port, say) beside the admin one. When an image adds any, the admin
+    /// listener serves only the admin endpoints and the image's listeners never see them
+    /// (<see cref="AdminListener.IsAdminListener"/>).
+    /// </summary>
+    public Action<KestrelServerOptions, TOptions>? ConfigureKestrel { get; init; }
 
     /// <summary>Maps the image's own endpoints beside the admin ones.</summary>
     public Action<WebApplication, TOptions>? MapEndpoints { get; init; }

@@ -252,4 +252,50 @@ public sealed class SidecarHostTests
         Assert.Equal(0, await host.Run.WaitAsync(Timeouts.Shutdown));
         host.Http.Dispose();
     }
+
+    [Fact]
+    public async Task WithADataListener_AdminPathsAnswerOnlyOnTheAdminListener_AndDataPathsOnlyOnTheData()
+    {
+        var environment = new Hashtable { ["TEST_ADDR"] = "127.0.0.1:0" };
+        var definition = new SidecarDefinition<TestOptions>
+        {
+            Component = "test-sidecar",
+            MetricsNamespace = "testsidecar",
+            EnvPrefix = "TEST_",
+            Bind = env => new TestOptions { Addr = env.Address("TEST_ADDR", "127.0.0.1:0", "admin"), StartNotReady = false },
+            AdminAddress = o => o.Addr,
+            ConfigureKestrel = (kestrel, _) => kestrel.Listen(IPAddress.Loopback, 0),
+            MapEndpoints = (app, _) => app.Map("/{**path}", (RequestDelegate)(ctx => ctx.Response.WriteAsync("data:" + ctx.Request.Path, ctx.RequestAborted))),
+        };
+        var stdout = new StringWriter();
+        var writer = TextWriter.Synchronized(stdout);
+        using var cts = new CancellationTokenSource();
+        var run = Task.Run(() => Sidecar.RunAsync(definition, [], environment, writer, TextWriter.Null, cts.Token));
+        List<Uri> addresses = [];
+        await Wait.UntilAsync(
+            () =>
+            {
+                addresses = [.. stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(l => JsonDocument.Parse(l).RootElement)
+                    .Where(e => e.GetProperty("EventId").GetProperty("Id").GetInt32() == 1)
+                    .Select(e => new Uri(e.GetProperty("Address").GetString()!))];
+                return addresses.Count == 2;
+            },
+            Timeouts.Startup,
+            "two listening lines");
+
+        using var http = new HttpClient { Timeout = Timeouts.Request };
+        var results = new List<string>();
+        foreach (var address in addresses)
+        {
+            using var health = await http.GetAsync(new Uri(address, "/healthz"));
+            using var other = await http.GetAsync(new Uri(address, "/app/page"));
+            results.Add($"{(int)health.StatusCode} {await health.Content.ReadAsStringAsync()}|{(int)other.StatusCode} {await other.Content.ReadAsStringAsync()}");
+        }
+
+        // The admin listener is bound first, so it is logged first.
+        Assert.Equal(["200 ok\n|404 ", "200 data:/healthz|200 data:/app/page"], results);
+        await cts.CancelAsync();
+        Assert.Equal(0, await run.WaitAsync(Timeouts.Shutdown));
+    }
 }
