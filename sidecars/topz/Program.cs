@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Sidecars.Hosting;
 using Sidecars.Topz;
 
@@ -9,7 +10,16 @@ return await Sidecar.RunAsync(
         EnvPrefix = "TOPZ_",
         Bind = TopzOptions.Bind,
         AdminAddress = o => o.Addr,
-        ConfigureServices = (builder, options) => { },
-        MapEndpoints = (app, options) => { },
+        ConfigureServices = (builder, options) =>
+        {
+            builder.Services.AddSingleton<Sampler>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Sampler>());
+            builder.Services.AddSingleton<IMetricsSource, TopzMetrics>();
+        },
+        MapEndpoints = (app, options) =>
+        {
+            TopzEndpoints.Map(app);
+            Page.Map(app);
+        },
     },
     args);

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json;
+using Sidecars.Testing;
+using Xunit;
+
+namespace Sidecars.Topz.Tests;
+
+/// <summary>Measurements must not compete with other tests for the machine's two cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunsAlone
+{
+    public const string Name = "accuracy";
+}
+
+/// <summary>topz's figures against what is really there: a busy loop, a known allocation, ps, and a real zombie.</summary>
+[Collection(RunsAlone.Name)]
+public sealed class AccuracyTests
+{
+    private const long MiB = 1024 * 1024;
+
+    [Fact]
+    public async Task A_process_burning_one_core_shows_100_percent()
+    {
+        await using var topz = await TopzServer.StartAsync();
+        using var children = new Children();
+        var burner = children.Start("sh", "-c", "while :; do :; done");
+        var started = DateTimeOffset.UtcNow;
+        await topz.SampleAfterAsync(started);
+
+        // Single samples of a 500 ms interval jitter by a tick or two; the mean of the last three is steady.
+        var recent = new Queue<double>();
+        DateTimeOffset last = started;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var sample = await topz.SampleAfterAsync(last);
+                last = SampleTime(sample);
+                var p = TopzServer.FindProcess(sample, burner.Id) ?? throw new InvalidOperationException($"pid {burner.Id} not listed");
+                recent.Enqueue(p.GetProperty("cpu_percent").GetDouble());
+                if (recent.Count > 3)
+                {
+                    recent.Dequeue();
+                }
+
+                return recent.Count == 3 && Math.Abs(recent.Average() - 100) <= 10;
+            },
+            Timeouts.Converge,
+            $"the busy loop at 100% ± 10 (last samples: {string.Join(", ", recent)})");
+    }
+
+    [Fact]
+    public async Task A_process_holding_200_MiB_shows_200_MiB_resident()
+    {
+        await using var topz = await TopzServer.StartAsync();
+        using var children = new Children();
+        // bytes * n fills every page, so all of it is resident, not just reserved.
+        var holder = children.Start("/usr/bin/python3", "-S", "-c", "import sys, time\nb = b'\\x01' * (200 * 1024 * 1024)\nprint('ready', flush=True)\ntime.sleep(120)\n");
+        Assert.Equal("ready", await holder.StandardOutput.ReadLineAsync().WaitAsync(Timeouts.Converge));
+        var sample = await topz.SampleAfterAsync(DateTimeOffset.UtcNow);
+        var p = TopzServer.FindProcess(sample, holder.Id) ?? throw new InvalidOperationException($"pid {holder.Id} not listed");
+        var rss = p.GetProperty("rss_bytes").GetInt64();
+        Assert.InRange(rss, 200 * MiB * 95 / 100, 200 * MiB * 105 / 100);
+
+        // ps is an independent reader of the same figure (KiB).
+        var ps = await Command.RunAsync("ps", "-o", "rss=", "-p", holder.Id.ToString(CultureInfo.InvariantCulture));
+        var psRss = long.Parse(ps.EnsureSuccess("ps").Stdout.Trim(), CultureInfo.InvariantCulture) * 1024;
+        Assert.InRange(rss, psRss * 99 / 100, psRss * 101 / 100);
+
+        var memTotal = sample.GetProperty("summary").GetProperty("memory_total_bytes").GetInt64();
+        var limit = sample.GetProperty("summary").GetProperty("memory_limit_bytes");
+        var basis = limit.ValueKind == JsonValueKind.Number && limit.GetInt64() < memTotal ? limit.GetInt64() : memTotal;
+        Assert.Equal(rss * 100.0 / basis, p.GetProperty("memory_percent").GetDouble(), 1);
+    }
+
+    [Fact]
+    public async Task The_process_list_matches_ps()
+    {
+        await using var topz = await TopzServer.StartAsync();
+        Command.Require("ps");
+        var before = await PsAsync();
+        var sample = await topz.SampleAfterAsync(DateTimeOffset.UtcNow);
+        var after = await PsAsync();
+
+        var listed = sample.GetProperty("processes").EnumerateArray().ToDictionary(p => p.GetProperty("pid").GetInt32(), p => p);
+        // A pid in both ps listings with the same command existed through the whole sample: topz must show it, as ps does.
+        var stable = before.Where(b => after.TryGetValue(b.Key, out var a) && a == b.Value).ToList();
+        Assert.True(stable.Count > 10, $"only {stable.Count} stable processes");
+        foreach (var (pid, args) in stable)
+        {
+            Assert.True(listed.TryGetValue(pid, out var p), $"pid {pid} ({args}) is in ps but not in topz");
+            // ps marks zombies "[comm] <defunct>"; topz has a state column for that.
+            var expected = p.GetProperty("state").GetString() == "Z" ? args.Replace(" <defunct>", "", StringComparison.Ordinal) : args;
+            Assert.Equal(expected, p.GetProperty("cmdline").GetString());
+        }
+
+        // And topz lists nothing that was in neither listing, except processes that lived only between them.
+        var sampleTime = SampleTime(sample);
+        foreach (var (pid, p) in listed)
+        {
+            if (!before.ContainsKey(pid) && !after.ContainsKey(pid))
+            {
+                var start = DateTimeOffset.Parse(p.GetProperty("start_time").GetString()!, CultureInfo.InvariantCulture);
+                Assert.True(start > sampleTime - TimeSpan.FromSeconds(30), $"pid {pid} ({p.GetProperty("cmdline")}) is in topz but in neither ps listing");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_zombie_shows_state_Z_and_its_comm_in_brackets()
+    {
+        await using var topz = await TopzServer.StartAsync();
+        using var children = new Children();
+        // sh starts a short sleep in the background, then becomes `sleep 30` by exec: the new program never waits, so
+        // the short sleep stays a zombie until its parent dies.
+        var parent = children.Start("sh", "-c", "sleep 0.1 & exec sleep 30");
+        var zombie = 0;
+        await Wait.UntilAsync(
+            () =>
+            {
+                var kids = File.ReadAllText($"/proc/{parent.Id}/task/{parent.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                zombie = kids.Select(k => int.Parse(k, CultureInfo.InvariantCulture)).FirstOrDefault(k => StateOf(k) == 'Z');
+                return zombie != 0;
+            },
+            Timeouts.Converge,
+            "the background sleep to become a zombie");
+
+        var sample = await topz.SampleAfterAsync(DateTimeOffset.UtcNow);
+        var p = TopzServer.FindProcess(sample, zombie) ?? throw new InvalidOperationException($"zombie {zombie} not listed");
+        Assert.Equal("Z", p.GetProperty("state").GetString());
+        Assert.Equal("[sleep]", p.GetProperty("cmdline").GetString());
+        Assert.Equal(parent.Id, p.GetProperty("ppid").GetInt32());
+        var text = await topz.GetStringAsync("/topz?sort=pid");
+        Assert.Contains(text.Split('\n'), l => l.TrimStart().StartsWith(zombie.ToString(CultureInfo.InvariantCulture) + " ", StringComparison.Ordinal) && l.EndsWith("  [sleep]", StringComparison.Ordinal));
+    }
+
+    private static DateTimeOffset SampleTime(JsonElement sample) =>
+        DateTimeOffset.Parse(sample.GetProperty("summary").GetProperty("sample_time").GetString()!, CultureInfo.InvariantCulture);
+
+    private static char StateOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[stat.LastIndexOf(')') + 2];
+    }
+
+    private static async Task<Dictionary<int, string>> PsAsync()
+    {
+        var result = (await Command.RunAsync("ps", "-e", "-ww", "-o", "pid=,args=")).EnsureSuccess("ps");
+        var map = new Dictionary<int, string>();
+        foreach (var line in result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var trimmed = line.TrimStart();
+            var space = trimmed.IndexOf(' ', StringComparison.Ordinal);
+            map[int.Parse(trimmed[..space], CultureInfo.InvariantCulture)] = trimmed[(space + 1)..].TrimStart();
+        }
+
+        return map;
+    }
+}
