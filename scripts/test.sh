@@ -30,6 +30,10 @@ for project in "${projects[@]}"; do
   log="$results/$name.log"
   dotnet test "$project" --no-build -nologo --logger "trx;LogFileName=$name.trx" --results-directory "$results" 2>&1 | tee "$log"
   summary=$(grep -E '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -n 1)
+  if [ -z "$summary" ] && grep -q "No test is available" "$log"; then
+    echo "$name: no tests"
+    continue
+  fi
   if [ -z "$summary" ]; then
     echo "$name: the test run ended without a summary (crash or build problem): counted as one failure"
     failed=$((failed + 1))
