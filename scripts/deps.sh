@@ -7,6 +7,8 @@ packages=(
   podman runc debootstrap docker-compose uidmap
   # tools the tests drive for real
   curl procps git python3 chromium prometheus
+  # NativeAOT publishing links with clang
+  clang zlib1g-dev
   # peers compared side by side
   redis-server prometheus-redis-exporter
 )

@@ -1,0 +1,75 @@
+using System.Text.RegularExpressions;
+using Sidecars.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Sidecars.Images.Tests;
+
+/// <summary>compose/k8s/topz.yaml as `podman kube play` runs it: a real Pod with a shared PID namespace.</summary>
+[Collection(ImagesDefinition.Name)]
+public sealed partial class PodTests(ImagesFixture images, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task The_pod_manifest_runs_topz_beside_an_unmodified_nginx_and_topz_sees_its_master_and_workers()
+    {
+        var port = FreePort.Get();
+        var pod = "topz-test-" + Guid.NewGuid().ToString("N")[..8];
+        var manifest = Path.Combine(Path.GetTempPath(), pod + ".yaml");
+        await File.WriteAllTextAsync(manifest, ForThisMachine(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "compose", "k8s", "topz.yaml")), pod, port));
+        using var http = new HttpClient { Timeout = Timeouts.Request };
+        var passed = false;
+        try
+        {
+            (await Podman.RunAsync(Timeouts.Startup, "kube", "play", manifest)).EnsureSuccess("podman kube play");
+
+            var snapshot = await TopzSnapshot.WaitForNginxAsync(http, port);
+            output.WriteLine(snapshot?.Json ?? "(topz never answered)");
+            Expect.SeesNginxAndItself(snapshot, await TopzSnapshot.ReadyzAsync(http, port));
+            await Expect.RunsReadOnlyAsUser1654Async(pod + "-topz");
+            passed = true;
+        }
+        catch
+        {
+            output.WriteLine(images.BuildOutput);
+            output.WriteLine(await Podman.DiagnoseAsync([pod + "-app", pod + "-topz"]));
+            throw;
+        }
+        finally
+        {
+            var down = await Podman.RunAsync(Timeouts.Startup, "kube", "down", manifest);
+            File.Delete(manifest);
+            output.WriteLine($"podman kube down (exit {down.ExitCode}):\n{down.Stdout}{down.Stderr}");
+            // A failed cleanup fails a test that passed; it never hides the reason a test failed.
+            if (passed)
+            {
+                down.EnsureSuccess("podman kube down");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The manifest as users get it, with what only this machine needs: the locally built nginx, a free host port
+    /// bound to loopback only, and a pod name of its own so a running demo does not collide with the test.
+    /// </summary>
+    private static string ForThisMachine(string manifest, string pod, int port)
+    {
+        var changed = Replace(manifest, NginxImage(), "image: " + ImagesFixture.LocalNginxImage, "the nginx image");
+        changed = Replace(changed, HostPort(), $"${{indent}}hostPort: {port}\n${{indent}}hostIP: 127.0.0.1", "the hostPort");
+        return Replace(changed, PodName(), "  name: " + pod, "the pod's name");
+    }
+
+    private static string Replace(string text, Regex pattern, string replacement, string what)
+    {
+        Assert.True(pattern.Count(text) == 1, $"compose/k8s/topz.yaml must hold exactly one line for {what} ({pattern}); update this test with it");
+        return pattern.Replace(text, replacement);
+    }
+
+    [GeneratedRegex(@"image: nginx:\S+")]
+    private static partial Regex NginxImage();
+
+    [GeneratedRegex(@"^(?<indent>[ ]*)hostPort: 9403$", RegexOptions.Multiline)]
+    private static partial Regex HostPort();
+
+    [GeneratedRegex(@"^  name: topz-demo$", RegexOptions.Multiline)]
+    private static partial Regex PodName();
+}
