@@ -13,12 +13,19 @@ public static class AdminEndpoints
 {
     public const string MetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints)
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints) => MapAdmin(endpoints, mapMetrics: true);
+
+    /// <summary>The admin endpoints; without <paramref name="mapMetrics"/> the image maps its own metrics path.</summary>
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder endpoints, bool mapMetrics)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         endpoints.MapGet("/healthz", (RequestDelegate)WriteHealthAsync);
         endpoints.MapGet("/readyz", (RequestDelegate)WriteReadinessAsync);
-        endpoints.MapGet("/metrics", (RequestDelegate)WriteMetricsAsync);
+        if (mapMetrics)
+        {
+            endpoints.MapGet("/metrics", (RequestDelegate)WriteMetricsAsync);
+        }
+
         return endpoints;
     }
 

@@ -85,7 +85,7 @@ public static class Sidecar
             var app = builder.Build();
             if (definition.ConfigureKestrel is null)
             {
-                app.MapAdmin();
+                app.MapAdmin(definition.MapMetricsEndpoint);
             }
             else
             {

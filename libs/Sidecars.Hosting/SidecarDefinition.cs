@@ -30,6 +30,12 @@ public sealed class SidecarDefinition<TOptions>
     /// </summary>
     public Action<KestrelServerOptions, TOptions>? ConfigureKestrel { get; init; }
 
+    /// <summary>
+    /// Whether the host maps its own <c>GET /metrics</c>. An image whose metrics path is configurable, or which writes
+    /// the host's series into its own exposition, turns it off and maps the path itself.
+    /// </summary>
+    public bool MapMetricsEndpoint { get; init; } = true;
+
     /// <summary>Maps the image's own endpoints beside the admin ones.</summary>
     public Action<WebApplication, TOptions>? MapEndpoints { get; init; }
 }

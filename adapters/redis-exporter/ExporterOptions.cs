@@ -1,0 +1,307 @@
+using System.Globalization;
+using System.Text.Json;
+using Sidecars.Hosting;
+
+namespace Sidecars.RedisExporter;
+
+/// <summary>A key (or SCAN pattern) in one database, as <c>[dbN=]key</c> in the peer's lists.</summary>
+internal sealed record KeySpec(int Database, string Key);
+
+/// <summary>Everything the exporter reads from its environment: the peer's variable names, bound once at start.</summary>
+internal sealed class ExporterOptions
+{
+    public const string Prefix = "REDIS_EXPORTER_";
+
+    public required RedisAddress Address { get; init; }
+
+    /// <summary>The address exactly as configured, the key the password file is looked up by.</summary>
+    public required string AddressText { get; init; }
+
+    public string? User { get; init; }
+
+    public string? Password { get; init; }
+
+    /// <summary>Target URI to password, from <c>REDIS_PASSWORD_FILE</c>.</summary>
+    public IReadOnlyDictionary<string, string> PasswordMap { get; init; } = new Dictionary<string, string>();
+
+    public string Namespace { get; init; } = "redis";
+
+    public ListenAddress ListenAddress { get; init; } = new("", 9121);
+
+    public string TelemetryPath { get; init; } = "/metrics";
+
+    public TimeSpan ConnectionTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The CONFIG command's name, or null when config metrics are skipped (<c>-</c>).</summary>
+    public string? ConfigCommand { get; init; } = "CONFIG";
+
+    public IReadOnlyList<KeySpec> CheckKeys { get; init; } = [];
+
+    public IReadOnlyList<KeySpec> CheckSingleKeys { get; init; } = [];
+
+    public IReadOnlyList<KeySpec> CountKeys { get; init; } = [];
+
+    public IReadOnlyList<KeySpec> CheckStreams { get; init; } = [];
+
+    public IReadOnlyList<KeySpec> CheckSingleStreams { get; init; } = [];
+
+    public int CheckKeysBatchSize { get; init; } = 1000;
+
+    /// <summary>Lua scripts (file name, source) whose results become <c>script_values</c>.</summary>
+    public IReadOnlyList<(string Path, string Source)> Scripts { get; init; } = [];
+
+    public bool ExportClientList { get; init; }
+
+    public bool ExportClientPort { get; init; }
+
+    public bool InclSystemMetrics { get; init; }
+
+    public bool InclConfigMetrics { get; init; }
+
+    public bool RedactConfigMetrics { get; init; } = true;
+
+    public bool RedisOnlyMetrics { get; init; }
+
+    public bool PingOnConnect { get; init; }
+
+    public bool IsCluster { get; init; }
+
+    public bool SetClientName { get; init; } = true;
+
+    public string? BasicAuthUser { get; init; }
+
+    public string? BasicAuthPassword { get; init; }
+
+    public string? TlsClientCertFile { get; init; }
+
+    public string? TlsClientKeyFile { get; init; }
+
+    public string? TlsCaCertFile { get; init; }
+
+    public bool SkipTlsVerification { get; init; }
+
+    public static ExporterOptions Bind(EnvReader env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var addrText = env.String("REDIS_ADDR", "redis://localhost:6379", "Redis to scrape: redis://, rediss:// (TLS), unix:///path or host:port; userinfo honoured");
+        if (!RedisAddress.TryParse(addrText, out var address, out var problem))
+        {
+            env.Error("REDIS_ADDR", problem!);
+            address = new RedisAddress(RedisTransport.Tcp, "localhost", RedisAddress.DefaultPort, null, null, null, 0);
+        }
+
+        var user = env.OptionalString("REDIS_USER", "ACL user name (Redis 6 and newer)");
+        var password = env.OptionalString("REDIS_PASSWORD", "password of the Redis to scrape (never logged)");
+        var passwordFile = env.OptionalString("REDIS_PASSWORD_FILE", "JSON file mapping target URIs to passwords, e.g. {\"redis://host:6379\":\"secret\"}");
+        var map = passwordFile is null ? new Dictionary<string, string>() : ReadPasswordMap(env, passwordFile);
+
+        var ns = env.String(Prefix + "NAMESPACE", "redis", "metric name prefix");
+        if (!IsMetricName(ns))
+        {
+            env.Error(Prefix + "NAMESPACE", $"'{ns}' is not a valid metric name prefix ([a-zA-Z_][a-zA-Z0-9_]*)");
+        }
+
+        var listen = env.Address(Prefix + "WEB_LISTEN_ADDRESS", ":9121", "address of the web interface and telemetry");
+        var path = env.String(Prefix + "WEB_TELEMETRY_PATH", "/metrics", "path under which the metrics are exposed");
+        if (!path.StartsWith('/') || path is "/" or "/scrape" or "/health" or "/healthz" or "/readyz")
+        {
+            env.Error(Prefix + "WEB_TELEMETRY_PATH", $"'{path}' must start with / and not be /, /scrape, /health, /healthz or /readyz");
+        }
+
+        var timeout = env.Duration(Prefix + "CONNECTION_TIMEOUT", TimeSpan.FromSeconds(15), "timeout for connecting to Redis and for each command", min: TimeSpan.FromMilliseconds(1), max: TimeSpan.FromHours(1));
+        var configCommand = env.String(Prefix + "CONFIG_COMMAND", "CONFIG", "name of the (renamed) CONFIG command; - skips config metrics");
+
+        var options = new ExporterOptions
+        {
+            Address = address!,
+            AddressText = addrText,
+            User = user,
+            Password = password,
+            PasswordMap = map,
+            Namespace = ns,
+            ListenAddress = listen,
+            TelemetryPath = path,
+            ConnectionTimeout = timeout,
+            ConfigCommand = configCommand == "-" ? null : configCommand,
+            CheckKeys = Keys(env, Prefix + "CHECK_KEYS", "comma separated [dbN=]pattern list, searched with SCAN: key_size, key_value, key_memory_usage_bytes"),
+            CheckSingleKeys = Keys(env, Prefix + "CHECK_SINGLE_KEYS", "comma separated [dbN=]key list: key_size, key_value, key_memory_usage_bytes"),
+            CountKeys = Keys(env, Prefix + "COUNT_KEYS", "comma separated [dbN=]pattern list to count with SCAN: keys_count"),
+            CheckStreams = Keys(env, Prefix + "CHECK_STREAMS", "comma separated [dbN=]pattern list of streams, searched with SCAN"),
+            CheckSingleStreams = Keys(env, Prefix + "CHECK_SINGLE_STREAMS", "comma separated [dbN=]stream list"),
+            CheckKeysBatchSize = env.Int(Prefix + "CHECK_KEYS_BATCH_SIZE", 1000, "COUNT of each SCAN call", min: 1, max: 1_000_000),
+            Scripts = ReadScripts(env),
+            ExportClientList = env.Bool(Prefix + "EXPORT_CLIENT_LIST", false, "export CLIENT LIST as connected_client_info series"),
+            ExportClientPort = env.Bool(Prefix + "EXPORT_CLIENT_PORT", false, "include the client port in the client list series"),
+            InclSystemMetrics = env.Bool(Prefix + "INCL_SYSTEM_METRICS", false, "export total_system_memory_bytes"),
+            InclConfigMetrics = env.Bool(Prefix + "INCL_CONFIG_METRICS", false, "export every CONFIG setting as config_key_value / config_value"),
+            RedactConfigMetrics = env.Bool(Prefix + "REDACT_CONFIG_METRICS", true, "leave out config settings that may hold secrets"),
+            RedisOnlyMetrics = env.Bool(Prefix + "REDIS_ONLY_METRICS", false, "no process or runtime metrics of the exporter itself"),
+            PingOnConnect = env.Bool(Prefix + "PING_ON_CONNECT", false, "PING after connecting and export exporter_last_scrape_ping_time_seconds"),
+            IsCluster = env.Bool(Prefix + "IS_CLUSTER", false, "the target is a Redis Cluster node"),
+            SetClientName = env.Bool(Prefix + "SET_CLIENT_NAME", true, "name the exporter's connection redis_exporter"),
+            BasicAuthUser = env.OptionalString(Prefix + "BASIC_AUTH_USERNAME", "user name of HTTP basic auth on the exporter"),
+            BasicAuthPassword = env.OptionalString(Prefix + "BASIC_AUTH_PASSWORD", "password of HTTP basic auth on the exporter (never logged)"),
+            TlsClientCertFile = File(env, Prefix + "TLS_CLIENT_CERT_FILE", "client certificate (PEM) for TLS to Redis"),
+            TlsClientKeyFile = File(env, Prefix + "TLS_CLIENT_KEY_FILE", "client key (PEM) for TLS to Redis"),
+            TlsCaCertFile = File(env, Prefix + "TLS_CA_CERT_FILE", "CA certificate (PEM) that signs Redis' certificate"),
+            SkipTlsVerification = env.Bool(Prefix + "SKIP_TLS_VERIFICATION", false, "do not verify Redis' TLS certificate"),
+        };
+
+        // Read here so it is validated and listed; the host turns it into LOG_FORMAT (see Program.cs).
+        var peerFormat = env.OptionalString(Prefix + "LOG_FORMAT", "the peer's name for the log format: txt or json (LOG_FORMAT wins when both are set)");
+        if (peerFormat is not null && peerFormat.Trim().ToLowerInvariant() is not ("txt" or "json"))
+        {
+            env.Error(Prefix + "LOG_FORMAT", $"'{peerFormat}' is not one of: txt, json");
+        }
+
+        if ((options.BasicAuthUser is null) != (options.BasicAuthPassword is null))
+        {
+            env.Error(Prefix + "BASIC_AUTH_USERNAME", "set both BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD, or neither");
+        }
+
+        if ((options.TlsClientCertFile is null) != (options.TlsClientKeyFile is null))
+        {
+            env.Error(Prefix + "TLS_CLIENT_CERT_FILE", "set both TLS_CLIENT_CERT_FILE and TLS_CLIENT_KEY_FILE, or neither");
+        }
+
+        return options;
+    }
+
+    /// <summary>The password for a target: its URI's userinfo, then the password file, then REDIS_PASSWORD.</summary>
+    public string? PasswordFor(string targetText, RedisAddress target)
+    {
+        if (target.Password is not null)
+        {
+            return target.Password;
+        }
+
+        if (PasswordMap.TryGetValue(targetText, out var p) || PasswordMap.TryGetValue(target.Display, out p))
+        {
+            return p;
+        }
+
+        return Password;
+    }
+
+    internal static IReadOnlyList<KeySpec> ParseKeys(string text, out string? problem)
+    {
+        problem = null;
+        var result = new List<KeySpec>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0)
+            {
+                result.Add(new KeySpec(0, part));
+                continue;
+            }
+
+            var dbText = part[..eq].Trim();
+            if (dbText.StartsWith("db", StringComparison.OrdinalIgnoreCase))
+            {
+                dbText = dbText[2..];
+            }
+
+            if (!int.TryParse(dbText, NumberStyles.None, CultureInfo.InvariantCulture, out var db))
+            {
+                problem = $"'{part}': expected [dbN=]key";
+                return [];
+            }
+
+            result.Add(new KeySpec(db, part[(eq + 1)..].Trim()));
+        }
+
+        return result;
+    }
+
+    private static IReadOnlyList<KeySpec> Keys(EnvReader env, string name, string description)
+    {
+        var raw = env.OptionalString(name, description);
+        if (raw is null)
+        {
+            return [];
+        }
+
+        var keys = ParseKeys(raw, out var problem);
+        if (problem is not null)
+        {
+            env.Error(name, problem);
+        }
+
+        return keys;
+    }
+
+    private static string? File(EnvReader env, string name, string description)
+    {
+        var path = env.OptionalString(name, description);
+        if (path is not null && !System.IO.File.Exists(path))
+        {
+            env.Error(name, $"'{path}' does not exist");
+        }
+
+        return path;
+    }
+
+    private static List<(string, string)> ReadScripts(EnvReader env)
+    {
+        var raw = env.OptionalString(Prefix + "SCRIPT", "comma separated Lua script files; their results become script_values{key}");
+        if (raw is null)
+        {
+            return [];
+        }
+
+        var result = new List<(string, string)>();
+        foreach (var path in raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            try
+            {
+                result.Add((path, System.IO.File.ReadAllText(path)));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                env.Error(Prefix + "SCRIPT", $"cannot read '{path}': {ex.Message}");
+            }
+        }
+
+        return result;
+    }
+
+    private static Dictionary<string, string> ReadPasswordMap(EnvReader env, string path)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var doc = JsonDocument.Parse(System.IO.File.ReadAllBytes(path));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                env.Error("REDIS_PASSWORD_FILE", $"'{path}' must hold a JSON object from target URI to password");
+                return map;
+            }
+
+            foreach (var property in doc.RootElement.EnumerateObject())
+            {
+                if (property.Value.ValueKind != JsonValueKind.String)
+                {
+                    env.Error("REDIS_PASSWORD_FILE", $"'{path}': the value for '{property.Name}' is not a string");
+                    continue;
+                }
+
+                map[property.Name] = property.Value.GetString()!;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            env.Error("REDIS_PASSWORD_FILE", $"cannot read '{path}': {ex.Message}");
+        }
+        catch (JsonException)
+        {
+            // The parser's message may quote file content, which is a password.
+            env.Error("REDIS_PASSWORD_FILE", $"'{path}' is not valid JSON");
+        }
+
+        return map;
+    }
+
+    private static bool IsMetricName(string s) =>
+        s.Length > 0 && (char.IsAsciiLetter(s[0]) || s[0] == '_') && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+}

@@ -1,0 +1,172 @@
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace Sidecars.RedisExporter;
+
+/// <summary>The per-key families the peer exports on request: CHECK_KEYS, CHECK_SINGLE_KEYS, COUNT_KEYS, streams, scripts.</summary>
+internal static class KeyMetrics
+{
+    public static async Task WriteAsync(Exposition e, string ns, ExporterOptions options, ConnectionMultiplexer mux, CancellationToken cancellationToken)
+    {
+        if (options.CheckKeys.Count + options.CheckSingleKeys.Count + options.CountKeys.Count + options.CheckStreams.Count + options.CheckSingleStreams.Count + options.Scripts.Count == 0)
+        {
+            return;
+        }
+
+        var server = mux.GetServer(mux.GetEndPoints()[0]);
+        var keys = new List<(int Db, RedisKey Key)>();
+        foreach (var spec in options.CheckSingleKeys)
+        {
+            keys.Add((spec.Database, spec.Key));
+        }
+
+        foreach (var spec in options.CheckKeys)
+        {
+            await foreach (var key in server.KeysAsync(spec.Database, spec.Key, options.CheckKeysBatchSize).WithCancellation(cancellationToken))
+            {
+                keys.Add((spec.Database, key));
+            }
+        }
+
+        foreach (var (db, key) in keys.Distinct())
+        {
+            await WriteKeyAsync(e, ns, mux.GetDatabase(db), db, key);
+        }
+
+        foreach (var spec in options.CountKeys)
+        {
+            long count = 0;
+            await foreach (var unused in server.KeysAsync(spec.Database, spec.Key, options.CheckKeysBatchSize).WithCancellation(cancellationToken))
+            {
+                count++;
+            }
+
+            e.Gauge(ns + "_keys_count", "Count of keys", count, ("db", Db(spec.Database)), ("key", spec.Key));
+        }
+
+        var streams = new List<(int Db, RedisKey Key)>();
+        foreach (var spec in options.CheckSingleStreams)
+        {
+            streams.Add((spec.Database, spec.Key));
+        }
+
+        foreach (var spec in options.CheckStreams)
+        {
+            await foreach (var key in server.KeysAsync(spec.Database, spec.Key, options.CheckKeysBatchSize).WithCancellation(cancellationToken))
+            {
+                streams.Add((spec.Database, key));
+            }
+        }
+
+        foreach (var (db, key) in streams.Distinct())
+        {
+            await WriteStreamAsync(e, ns, mux.GetDatabase(db), db, key);
+        }
+
+        foreach (var (path, source) in options.Scripts)
+        {
+            await WriteScriptAsync(e, ns, mux.GetDatabase(), path, source);
+        }
+    }
+
+    private static string Db(int db) => "db" + db.ToString(CultureInfo.InvariantCulture);
+
+    private static async Task WriteKeyAsync(Exposition e, string ns, IDatabase db, int dbIndex, RedisKey key)
+    {
+        (string, string)[] labels = [("db", Db(dbIndex)), ("key", key.ToString())];
+        var type = await db.KeyTypeAsync(key);
+        double? size = type switch
+        {
+            RedisType.String => await db.StringLengthAsync(key),
+            RedisType.List => await db.ListLengthAsync(key),
+            RedisType.Set => await db.SetLengthAsync(key),
+            RedisType.SortedSet => await db.SortedSetLengthAsync(key),
+            RedisType.Hash => await db.HashLengthAsync(key),
+            RedisType.Stream => await db.StreamLengthAsync(key),
+            _ => null,
+        };
+        if (size is null)
+        {
+            return;
+        }
+
+        e.Gauge(ns + "_key_size", "The length or size of \"key\"", size.Value, labels);
+        if (type == RedisType.String)
+        {
+            var value = (string?)await db.StringGetAsync(key) ?? "";
+            if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+            {
+                e.Gauge(ns + "_key_value", "The value of \"key\"", v, labels);
+            }
+            else
+            {
+                e.Gauge(ns + "_key_value_as_string", "The value of \"key\" as a string", 1, ("db", Db(dbIndex)), ("key", key.ToString()), ("val", value));
+            }
+        }
+
+        try
+        {
+            var memory = await db.ExecuteAsync("MEMORY", "USAGE", key);
+            if (!memory.IsNull)
+            {
+                e.Gauge(ns + "_key_memory_usage_bytes", "The memory usage of \"key\" in bytes", (double)memory, labels);
+            }
+        }
+        catch (RedisServerException)
+        {
+            // MEMORY may be disabled for the exporter's user; the size families stand alone.
+        }
+    }
+
+    private static async Task WriteStreamAsync(Exposition e, string ns, IDatabase db, int dbIndex, RedisKey key)
+    {
+        if (await db.KeyTypeAsync(key) != RedisType.Stream)
+        {
+            return;
+        }
+
+        var info = await db.StreamInfoAsync(key);
+        (string, string)[] labels = [("db", Db(dbIndex)), ("stream", key.ToString())];
+        e.Gauge(ns + "_stream_length", "The number of elements of the stream", info.Length, labels);
+        e.Gauge(ns + "_stream_radix_tree_keys", "Radix tree keys count", info.RadixTreeKeys, labels);
+        e.Gauge(ns + "_stream_radix_tree_nodes", "Radix tree nodes count", info.RadixTreeNodes, labels);
+        e.Gauge(ns + "_stream_groups", "Groups count of stream", info.ConsumerGroupCount, labels);
+        foreach (var group in await db.StreamGroupInfoAsync(key))
+        {
+            (string, string)[] g = [("db", Db(dbIndex)), ("stream", key.ToString()), ("group", group.Name)];
+            e.Gauge(ns + "_stream_group_consumers", "Consumers count of group", group.ConsumerCount, g);
+            e.Gauge(ns + "_stream_group_messages_pending", "Pending number of messages in that stream group", group.PendingMessageCount, g);
+            foreach (var consumer in await db.StreamConsumerInfoAsync(key, group.Name))
+            {
+                (string, string)[] c = [("db", Db(dbIndex)), ("stream", key.ToString()), ("group", group.Name), ("consumer", consumer.Name)];
+                e.Gauge(ns + "_stream_group_consumer_messages_pending", "Pending number of messages for this specific consumer", consumer.PendingMessageCount, c);
+                e.Gauge(ns + "_stream_group_consumer_idle_seconds", "Consumer idle time in seconds", consumer.IdleTimeInMilliseconds / 1e3, c);
+            }
+        }
+    }
+
+    private static async Task WriteScriptAsync(Exposition e, string ns, IDatabase db, string path, string source)
+    {
+        try
+        {
+            var result = await db.ScriptEvaluateAsync(source);
+            if (result.Resp2Type == ResultType.Array)
+            {
+                var items = (RedisResult[])result!;
+                for (var i = 0; i + 1 < items.Length; i += 2)
+                {
+                    if (double.TryParse((string?)items[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                    {
+                        e.Gauge(ns + "_script_values", "Values returned by the collect script", v, ("key", (string?)items[i] ?? ""));
+                    }
+                }
+            }
+
+            e.Gauge(ns + "_script_result", "Result of the collect script evaluation", 1, ("filename", path));
+        }
+        catch (RedisServerException)
+        {
+            e.Gauge(ns + "_script_result", "Result of the collect script evaluation", 0, ("filename", path));
+        }
+    }
+}
