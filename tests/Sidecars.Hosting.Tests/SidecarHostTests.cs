@@ -150,7 +150,7 @@ public sealed class SidecarHostTests
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
         var body = await response.Content.ReadAsStringAsync();
         Assert.Contains("testsidecar_build_info{version=\"", body, StringComparison.Ordinal);
-        foreach (var family in new[] { "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_max_fds", "process_start_time_seconds" })
+        foreach (var family in new[] { "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_threads", "process_open_fds", "process_max_fds", "process_start_time_seconds" })
         {
             Assert.Contains($"\n{family} ", "\n" + body, StringComparison.Ordinal);
         }
