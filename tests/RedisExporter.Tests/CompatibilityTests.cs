@@ -30,6 +30,11 @@ public sealed class CompatibilityTests(ITestOutputHelper output)
         await redis.CliAsync("INCR", "counter");
         _ = await Command.RunAsync(Command.Require("redis-cli"), ["-p", redis.Port.ToString(CultureInfo.InvariantCulture), "INCR", "hash"]);
         await redis.CliAsync("DEBUG", "SLEEP", "0.02");
+
+        // The events are recorded; stop recording, so the exporters' own commands on a loaded machine cannot add a
+        // new latency event or slow-log entry between the two scrapes that are compared.
+        await redis.CliAsync("CONFIG", "SET", "latency-monitor-threshold", "0");
+        await redis.CliAsync("CONFIG", "SET", "slowlog-log-slower-than", "-1");
         return redis;
     }
 

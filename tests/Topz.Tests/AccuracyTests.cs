@@ -45,7 +45,7 @@ public sealed class AccuracyTests
                 return recent.Count == 3 && Math.Abs(recent.Average() - 100) <= 10;
             },
             Timeouts.Converge,
-            $"the busy loop at 100% ± 10 (last samples: {string.Join(", ", recent)})");
+            () => $"the busy loop at 100% ± 10 (last samples: {string.Join(", ", recent)})");
     }
 
     [Fact]
