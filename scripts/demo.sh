@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the demo: an unmodified nginx with the sidecars beside it, in one Pod played by podman.
+# Runs the demo: unmodified apps with the sidecars beside them, in Pods played by podman: nginx with topz
+# (compose/k8s/topz.yaml) and Redis with redis-exporter (compose/k8s/redis-exporter.yaml).
 #
-#   scripts/demo.sh          build the images (cached) and (re)start the demo pod, then print its URLs
-#   scripts/demo.sh down     stop and remove the demo pod
+#   scripts/demo.sh          build the images (cached) and (re)start the demo pods, then print their URLs
+#   scripts/demo.sh down     stop and remove the demo pods
 #
 # Needs root (podman rootful, debootstrap) and the .NET 10 SDK; installs podman, runc and debootstrap when missing.
 # DEMO_HOST_IP (default 127.0.0.1) is where the pod's ports are published; 0.0.0.0 shows it to the network.
@@ -11,10 +12,12 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CONTAINERS_CONF="$root/scripts/containers.conf"
 
-manifest_source="$root/compose/k8s/topz.yaml"
-manifest="$root/artifacts/demo/topz.yaml"
+# One line a pod: its name, its manifest in compose/k8s, the sidecar's container and port.
+pods=(
+  "topz-demo topz.yaml topz 9403"
+  "redis-exporter-demo redis-exporter.yaml redis-exporter 9121"
+)
 host_ip=${DEMO_HOST_IP:-127.0.0.1}
-port=9403
 url_host=$host_ip
 [[ $url_host != 0.0.0.0 ]] || url_host=127.0.0.1
 
@@ -33,22 +36,32 @@ podman_quiet() {
   return "$rc"
 }
 
-# The manifest users get, with what only this machine needs: the nginx built locally and a loopback-only hostPort.
+# The manifest users get, with what only this machine needs: the apps built locally (nginx, redis) and a
+# loopback-only hostPort. Arguments: the manifest's file name in compose/k8s, the sidecar's port.
 write_manifest() {
+  local source="$root/compose/k8s/$1" manifest="$root/artifacts/demo/$1" port=$2
   mkdir -p "$(dirname "$manifest")"
   sed -E \
     -e 's#image: nginx:[^ ]+#image: localhost/sidecars-nginx:bookworm#' \
+    -e 's#image: redis:[^ ]+#image: localhost/sidecars-redis:bookworm#' \
     -e "s#^([ ]*)hostPort: $port\$#\\1hostPort: $port\\n\\1hostIP: $host_ip#" \
-    "$manifest_source" >"$manifest"
-  grep -q 'image: localhost/sidecars-nginx:bookworm' "$manifest" || die "no 'image: nginx:...' line in $manifest_source"
-  grep -q "hostIP: $host_ip" "$manifest" || die "no 'hostPort: $port' line in $manifest_source"
+    "$source" >"$manifest"
+  grep -q 'image: localhost/sidecars-' "$manifest" || die "no 'image: nginx:...' or 'image: redis:...' line in $source"
+  grep -q "hostIP: $host_ip" "$manifest" || die "no 'hostPort: $port' line in $source"
 }
 
+# Removes the demo pods that exist.
 down() {
-  [[ -f "$manifest" ]] || write_manifest
-  if podman pod exists topz-demo; then
-    podman_quiet kube down "$manifest"
-  fi
+  local line pod file container port removed=0
+  for line in "${pods[@]}"; do
+    read -r pod file container port <<<"$line"
+    podman pod exists "$pod" || continue
+    [[ -f "$root/artifacts/demo/$file" ]] || write_manifest "$file" "$port"
+    podman_quiet kube down "$root/artifacts/demo/$file"
+    log "$pod removed"
+    removed=$((removed + 1))
+  done
+  [[ $removed -gt 0 ]] || log "no demo pod is running"
 }
 
 install_missing() {
@@ -67,12 +80,7 @@ install_missing() {
 case "${1:-up}" in
   down)
     command -v podman >/dev/null || exit 0
-    if podman pod exists topz-demo; then
-      down
-      log "demo pod removed"
-    else
-      log "no demo pod is running"
-    fi
+    down
     exit 0
     ;;
   up) ;;
@@ -84,39 +92,45 @@ command -v dotnet >/dev/null || die "the .NET 10 SDK is needed"
 
 "$root/scripts/images.sh" --local-base
 
-write_manifest
-if podman pod exists topz-demo; then
-  log "removing the previous demo pod"
-  down
-fi
-log "playing $manifest"
-podman_quiet kube play "$manifest"
-
-log "waiting for topz to be ready"
-ready=false
-for _ in $(seq 1 120); do
-  if curl -fsS -o /dev/null --max-time 2 "http://$url_host:$port/readyz" 2>/dev/null; then
-    ready=true
-    break
-  fi
-  sleep 0.5
+down
+for line in "${pods[@]}"; do
+  read -r pod file container port <<<"$line"
+  write_manifest "$file" "$port"
+  log "playing artifacts/demo/$file"
+  podman_quiet kube play "$root/artifacts/demo/$file"
 done
-if ! $ready; then
-  podman ps -a --pod --filter pod=topz-demo >&2 || true
-  podman logs topz-demo-topz >&2 || true
-  die "topz did not become ready within 60 s (see its logs above); scripts/demo.sh down removes the pod"
-fi
+
+for line in "${pods[@]}"; do
+  read -r pod file container port <<<"$line"
+  log "waiting for $container to be ready"
+  ready=false
+  for _ in $(seq 1 120); do
+    if curl -fsS -o /dev/null --max-time 2 "http://$url_host:$port/readyz" 2>/dev/null; then
+      ready=true
+      break
+    fi
+    sleep 0.5
+  done
+  if ! $ready; then
+    podman ps -a --pod --filter pod="$pod" >&2 || true
+    podman logs "$pod-$container" >&2 || true
+    die "$container did not become ready within 60 s (see its logs above); scripts/demo.sh down removes the pods"
+  fi
+done
 
 cat <<EOF
 
-The demo pod is running: nginx, unmodified, with topz beside it in one PID namespace.
+The demo pods are running: nginx, unmodified, with topz beside it in one PID namespace; Redis, unmodified, with
+redis-exporter beside it on the pod's localhost.
 
-  http://$url_host:$port/                    topz's live page
-  http://$url_host:$port/topz                the processes as text, like top
-  http://$url_host:$port/topz?format=json    the same as JSON
-  http://$url_host:$port/metrics             Prometheus metrics
-  http://$url_host:$port/healthz, /readyz    probes
+  http://$url_host:9403/                    topz's live page
+  http://$url_host:9403/topz                the processes as text, like top
+  http://$url_host:9403/topz?format=json    the same as JSON
+  http://$url_host:9403/metrics             topz's Prometheus metrics
+  http://$url_host:9121/metrics             Redis' metrics from redis-exporter (redis_up, redis_commands_total, ...)
+  http://$url_host:9403/healthz, /readyz    probes (the same on 9121 for redis-exporter)
 
-  podman logs topz-demo-topz                 topz's logs (topz-demo-app: nginx's)
-  scripts/demo.sh down                       stop and remove the pod
+  podman logs topz-demo-topz                          topz's logs (topz-demo-app: nginx's)
+  podman logs redis-exporter-demo-redis-exporter      the exporter's logs (redis-exporter-demo-redis: Redis')
+  scripts/demo.sh down                                stop and remove the pods
 EOF

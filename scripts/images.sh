@@ -10,7 +10,8 @@
 #   --local-base   build on a Debian base made here with debootstrap (localhost/sidecars-base:bookworm) instead of
 #                  mcr.microsoft.com/dotnet/runtime-deps:10.0, for machines without a registry; also builds the local
 #                  stand-ins for the unmodified third-party apps the image tests run beside the sidecars
-#                  (localhost/sidecars-nginx:bookworm). Both are cached: built only when missing.
+#                  (localhost/sidecars-nginx:bookworm, localhost/sidecars-redis:bookworm). All are cached: built
+#                  only when missing.
 #
 # Environment: CONTAINER_ENGINE (default podman when installed, else docker), BASE_IMAGE (overrides the base),
 # VERSION (default: the project's MSBuild Version), REVISION (default: git rev-parse HEAD), SOURCE (default: the
@@ -24,6 +25,7 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 local_base_image=localhost/sidecars-base:bookworm
 local_nginx_image=localhost/sidecars-nginx:bookworm
+local_redis_image=localhost/sidecars-redis:bookworm
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'images.sh: %s\n' "$*" >&2; exit 1; }
@@ -64,8 +66,10 @@ image_size() { "$engine" image inspect --format '{{.Size}}' "$1" | numfmt --to=i
 
 # A minimal Debian root filesystem imported as an image: the same shape as runtime-deps (CA certificates, OpenSSL,
 # time zones), built from the machine's own Debian mirror, so no registry is needed.
+# Arguments: the tag, the packages to include, then any image configuration lines (`podman import -c`).
 debootstrap_image() {
-  local tag=$1 include=$2 change=$3
+  local tag=$1 include=$2
+  shift 2
   if image_exists "$tag"; then
     log "$tag exists, kept ($(image_size "$tag"))"
     return
@@ -95,7 +99,10 @@ debootstrap_image() {
   fi
   # An imported root filesystem has no configuration at all: give it PATH (and CMD) here.
   local changes=(-c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
-  [[ -z "$change" ]] || changes+=(-c "$change")
+  local change
+  for change in "$@"; do
+    changes+=(-c "$change")
+  done
   tar -C "$rootfs" -c . | podman import --quiet "${changes[@]}" - "$tag" >/dev/null
   rm -rf "$rootfs" "$rootfs.log"
   log "built $tag ($(image_size "$tag"))"
@@ -117,8 +124,12 @@ for image in "${requested[@]}"; do
 done
 
 if $local_base; then
-  debootstrap_image "$local_base_image" ca-certificates,libssl3,tzdata ''
+  debootstrap_image "$local_base_image" ca-certificates,libssl3,tzdata
   debootstrap_image "$local_nginx_image" nginx-light 'CMD ["nginx","-g","daemon off;"]'
+  # As the official redis image: in the foreground, no persistence, on every address of its pod or network (protected
+  # mode refuses any client not on loopback while no password is set), as the package's own unprivileged user.
+  debootstrap_image "$local_redis_image" redis-server 'USER redis' 'WORKDIR /var/lib/redis' \
+    'CMD ["redis-server","--save","","--appendonly","no","--protected-mode","no","--bind","* -::*"]'
   base_image=${BASE_IMAGE:-$local_base_image}
 else
   base_image=${BASE_IMAGE:-mcr.microsoft.com/dotnet/runtime-deps:10.0}
@@ -187,4 +198,5 @@ for tag in "${built[@]}"; do
 done
 if $local_base; then
   printf '    %-40s %s\n' "$local_nginx_image" "$(image_size "$local_nginx_image")" >&2
+  printf '    %-40s %s\n' "$local_redis_image" "$(image_size "$local_redis_image")" >&2
 fi

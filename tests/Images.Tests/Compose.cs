@@ -1,0 +1,36 @@
+using Sidecars.Testing;
+
+namespace Sidecars.Images.Tests;
+
+/// <summary>compose/docker-compose.yml run by Debian's docker-compose against podman's Docker-compatible API.</summary>
+internal static class Compose
+{
+    public static Task<CommandResult> RunAsync(IReadOnlyDictionary<string, string> environment, string project, params string[] command) =>
+        Command.RunAsync(
+            Command.Require("docker-compose"),
+            ["-p", project, "-f", Path.Combine(RepoPaths.Root, "compose", "docker-compose.yml"), .. command],
+            Timeouts.Startup,
+            environment);
+
+    /// <summary>
+    /// docker-compose 1.29 removes containers in parallel, and podman refuses to remove a container while another
+    /// that joined its namespaces still exists; a second `down` removes what the first left, so repeat until none is
+    /// left.
+    /// </summary>
+    /// <returns>Null when nothing of the project is left, else what the last `down` said.</returns>
+    public static async Task<string?> DownAsync(IReadOnlyDictionary<string, string> environment, string project)
+    {
+        CommandResult? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            last = await RunAsync(environment, project, "down", "-v");
+            var left = await Podman.RunAsync("ps", "-a", "-q", "--filter", "label=com.docker.compose.project=" + project);
+            if (last.ExitCode == 0 && left.Stdout.Trim().Length == 0)
+            {
+                return null;
+            }
+        }
+
+        return $"docker-compose down left containers of {project} behind:\n{last?.Stdout}\n{last?.Stderr}";
+    }
+}
