@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace Sidecars.Topz;
 
@@ -28,49 +29,95 @@ internal static class ProcParsers
 
     public static bool TryParseStat(string text, out StatLine stat)
     {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        if (!TryParseStat(bytes, out stat, out var comm))
+        {
+            return false;
+        }
+
+        stat = stat with { Comm = Encoding.UTF8.GetString(bytes.AsSpan()[comm]) };
+        return true;
+    }
+
+    /// <summary>
+    /// Parses the bytes of a stat file without allocating: <paramref name="stat"/> comes back with an empty
+    /// <see cref="StatLine.Comm"/> and <paramref name="comm"/> says where comm is, so the caller can reuse a string it has.
+    /// </summary>
+    public static bool TryParseStat(ReadOnlySpan<byte> text, out StatLine stat, out Range comm)
+    {
         stat = default;
-        var open = text.IndexOf('(', StringComparison.Ordinal);
+        comm = default;
+        var open = text.IndexOf((byte)'(');
         // comm may itself contain ')' (a process can name itself anything): only the last one closes it.
-        var close = text.LastIndexOf(')');
+        var close = text.LastIndexOf((byte)')');
         if (open <= 0 || close < open || close + 2 > text.Length)
         {
             return false;
         }
 
-        if (!int.TryParse(text.AsSpan(0, open).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        if (!int.TryParse(text[..open].Trim(" \t\n\v\f\r"u8), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
         {
             return false;
         }
 
-        var fields = text[(close + 2)..].TrimEnd('\n').Split(' ');
-        // Indexes are relative to the field after comm: state=0, ppid=1, utime=11, stime=12, num_threads=17, starttime=19, rss=21.
-        if (fields.Length < 22 || fields[0].Length != 1)
+        var rest = text[(close + 2)..].TrimEnd((byte)'\n');
+        // Fields are counted from the one after comm: state=0, ppid=1, utime=11, stime=12, num_threads=17, starttime=19, rss=21.
+        Span<Range> fields = stackalloc Range[22];
+        var count = 0;
+        foreach (var field in rest.Split((byte)' '))
+        {
+            fields[count++] = field;
+            if (count == fields.Length)
+            {
+                break;
+            }
+        }
+
+        if (count < fields.Length)
         {
             return false;
         }
 
-        if (!int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var ppid)
-            || !ulong.TryParse(fields[11], NumberStyles.None, CultureInfo.InvariantCulture, out var utime)
-            || !ulong.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out var stime)
-            || !int.TryParse(fields[17], NumberStyles.None, CultureInfo.InvariantCulture, out var threads)
-            || !ulong.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
-            || !long.TryParse(fields[21], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var rss))
+        var state = rest[fields[0]];
+        if (state.Length != 1 || state[0] >= 0x80)
         {
             return false;
         }
 
-        stat = new StatLine(pid, text[(open + 1)..close], fields[0][0], ppid, utime, stime, threads, start, Math.Max(rss, 0));
+        if (!int.TryParse(rest[fields[1]], NumberStyles.None, CultureInfo.InvariantCulture, out var ppid)
+            || !ulong.TryParse(rest[fields[11]], NumberStyles.None, CultureInfo.InvariantCulture, out var utime)
+            || !ulong.TryParse(rest[fields[12]], NumberStyles.None, CultureInfo.InvariantCulture, out var stime)
+            || !int.TryParse(rest[fields[17]], NumberStyles.None, CultureInfo.InvariantCulture, out var threads)
+            || !ulong.TryParse(rest[fields[19]], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
+            || !long.TryParse(rest[fields[21]], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var rss))
+        {
+            return false;
+        }
+
+        comm = new Range(open + 1, close);
+        stat = new StatLine(pid, string.Empty, (char)state[0], ppid, utime, stime, threads, start, Math.Max(rss, 0));
         return true;
     }
 
-    /// <summary>The real uid (first number of the <c>Uid:</c> line of <c>/proc/&lt;pid&gt;/status</c>).</summary>
-    public static int? ParseUid(string status)
+    /// <summary>
+    /// The real uid (first number of the <c>Uid:</c> line of <c>/proc/&lt;pid&gt;/status</c>). ps's <c>user</c> column is
+    /// the effective uid; the two differ only while a set-uid program runs.
+    /// </summary>
+    public static int? ParseUid(string status) => ParseUid(Encoding.UTF8.GetBytes(status));
+
+    public static int? ParseUid(ReadOnlySpan<byte> status)
     {
-        foreach (var line in status.Split('\n'))
+        var rest = status;
+        while (!rest.IsEmpty)
         {
-            if (line.StartsWith("Uid:", StringComparison.Ordinal))
+            var newline = rest.IndexOf((byte)'\n');
+            var line = newline < 0 ? rest : rest[..newline];
+            rest = newline < 0 ? default : rest[(newline + 1)..];
+            if (line.StartsWith("Uid:"u8))
             {
-                var first = line[4..].Split(['\t', ' '], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+                var value = line[4..].TrimStart("\t "u8);
+                var end = value.IndexOfAny("\t "u8);
+                var first = end < 0 ? value : value[..end];
                 return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var uid) ? uid : null;
             }
         }
@@ -86,7 +133,7 @@ internal static class ProcParsers
             return [];
         }
 
-        var text = System.Text.Encoding.UTF8.GetString(bytes);
+        var text = Encoding.UTF8.GetString(bytes);
         var parts = text.Split('\0');
         // The last argument ends with a NUL, which leaves one empty string after it.
         var count = parts.Length;

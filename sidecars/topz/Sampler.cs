@@ -20,6 +20,12 @@ internal sealed class Sampler : BackgroundService
     private readonly ProcReader _proc;
     private readonly CgroupReader _cgroup;
     private readonly UserNames _users;
+    private readonly ProcessCache _cache;
+
+    // Reused every pass: a sample's raw readings are dropped once its snapshot is built, and the baseline two passes
+    // old is no longer needed once the next one is taken.
+    private readonly List<RawProcess> _processes = [];
+    private Dictionary<ProcessKey, ulong>? _spareTicks;
     private Snapshot? _latest;
     private long _samples;
 
@@ -31,6 +37,7 @@ internal sealed class Sampler : BackgroundService
         _proc = new ProcReader(options.ProcRoot);
         _cgroup = new CgroupReader("/sys/fs/cgroup", _proc.ReadSelfCgroup());
         _users = UserNames.Load();
+        _cache = new ProcessCache(options.Interval, options.Cmdline);
         readiness.NotReady(ReadinessCheck, "first sample not taken yet");
     }
 
@@ -94,7 +101,9 @@ internal sealed class Sampler : BackgroundService
             }
         }
 
-        return SnapshotBuilder.ToBaseline(raw);
+        var baseline = SnapshotBuilder.ToBaseline(raw, _spareTicks);
+        _spareTicks = previous?.Ticks as Dictionary<ProcessKey, ulong>;
+        return baseline;
     }
 
     private RawSample Read()
@@ -102,15 +111,7 @@ internal sealed class Sampler : BackgroundService
         var timestamp = Stopwatch.GetTimestamp();
         var time = DateTimeOffset.UtcNow;
         var uptime = _proc.ReadUptime();
-        var processes = new List<RawProcess>();
-        foreach (var pid in _proc.ListPids())
-        {
-            if (_proc.ReadProcess(pid) is { } p)
-            {
-                processes.Add(p);
-            }
-        }
-
-        return new RawSample(processes, timestamp, time, uptime, _proc.ReadSystemStat(), _proc.ReadLoadAverage(), _proc.ReadMemTotal(), _cgroup.Read());
+        _proc.ReadProcesses(_cache, uptime, _processes);
+        return new RawSample(_processes, timestamp, time, uptime, _proc.ReadSystemStat(), _proc.ReadLoadAverage(), _proc.ReadMemTotal(), _cgroup.Read());
     }
 }

@@ -16,9 +16,11 @@ internal static class SnapshotBuilder
 {
     private static readonly long PageSize = Environment.SystemPageSize;
 
-    public static Baseline ToBaseline(RawSample raw)
+    /// <summary>The CPU ticks of every process of <paramref name="raw"/>, into <paramref name="reuse"/> (cleared) when given.</summary>
+    public static Baseline ToBaseline(RawSample raw, Dictionary<ProcessKey, ulong>? reuse = null)
     {
-        var ticks = new Dictionary<ProcessKey, ulong>(raw.Processes.Count);
+        var ticks = reuse ?? new Dictionary<ProcessKey, ulong>(raw.Processes.Count);
+        ticks.Clear();
         foreach (var p in raw.Processes)
         {
             ticks[new ProcessKey(p.Stat.Pid, p.Stat.StartTicks)] = p.Stat.CpuTicks;
@@ -50,7 +52,7 @@ internal static class SnapshotBuilder
                 p.OpenFds,
                 DateTimeOffset.FromUnixTimeMilliseconds((bootTime * 1000) + (long)(s.StartTicks * (1000 / ProcParsers.ClockTicksPerSecond))),
                 s.Comm,
-                CommandLine.Format(p.Argv, s.Comm, mode)));
+                p.Command ?? CommandLine.Format(p.Argv, s.Comm, mode)));
         }
 
         var summary = new Summary(raw.Time, interval.TotalSeconds, raw.LoadAverage, raw.System?.CpuCount ?? Environment.ProcessorCount, raw.Cgroup, raw.MemoryTotalBytes);

@@ -1,3 +1,4 @@
+using Sidecars.Testing;
 using Xunit;
 
 namespace Sidecars.Topz.Tests;
@@ -56,6 +57,29 @@ public sealed class ProcReaderTests : IDisposable
         Assert.NotNull(self.OpenFds);
         Assert.True(reader.ReadSystemStat()!.BootTimeSeconds > 1_500_000_000);
         Assert.True(reader.ReadMemTotal() > 0);
+    }
+
+    [Fact]
+    public void An_empty_fd_directory_outside_procfs_counts_its_entries_not_its_size()
+    {
+        Write("50/stat", "50 (idle) S 1 50 50 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0 0\n");
+        Directory.CreateDirectory(Path.Combine(_root, "50", "fd"));
+        Assert.Equal(0, new ProcReader(_root).ReadProcess(50)!.OpenFds);
+    }
+
+    [Fact]
+    public async Task Open_fds_from_the_size_of_the_real_fd_directory_equal_its_entries()
+    {
+        using var children = new Children();
+        // The shell holds 0-4 and then blocks reading stdin, so nothing opens or closes a descriptor while it is read.
+        var child = children.Start("sh", "-c", "exec 3</dev/null 4</dev/null; echo ready; read line");
+        Assert.Equal("ready", await child.StandardOutput.ReadLineAsync().WaitAsync(Timeouts.Converge));
+        var reader = new ProcReader("/proc");
+        var fdDir = $"/proc/{child.Id}/fd";
+        var listed = Directory.GetFileSystemEntries(fdDir).Length;
+        Assert.True(listed >= 5, $"{listed} fds listed");
+        Assert.Equal(listed, reader.ReadProcess(child.Id)!.OpenFds);
+        Assert.Equal(listed, Directory.GetFileSystemEntries(fdDir).Length);
     }
 
     private void Write(string relative, string content)
