@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
@@ -78,6 +79,12 @@ internal sealed class RedisTarget : IAsyncDisposable
             if (!mux.IsConnected)
             {
                 var reason = await FailureReasonAsync(mux);
+                if (!reason.StartsWith("authentication failed", StringComparison.Ordinal) && await AuthProbeAsync(cancellationToken) is { } refused)
+                {
+                    // The client library does not always keep the handshake's AUTH error; asking Redis directly does.
+                    reason = "authentication failed: " + refused;
+                }
+
                 await mux.DisposeAsync();
                 return (null, null, seconds, reason);
             }
@@ -233,6 +240,59 @@ internal sealed class RedisTarget : IAsyncDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return $"dial {network}: i/o timeout";
+        }
+    }
+
+    /// <summary>
+    /// Sends AUTH on a plain connection of its own and returns Redis' error reply, or null when the credentials are
+    /// accepted, none are configured, or the target is TLS (the client library reports those failures itself).
+    /// </summary>
+    private async Task<string?> AuthProbeAsync(CancellationToken cancellationToken)
+    {
+        var user = Address.User ?? _options.User;
+        if (string.IsNullOrEmpty(_password) || Address.Transport == RedisTransport.Tls)
+        {
+            return null;
+        }
+
+        EndPoint endpoint = Address.Transport == RedisTransport.Unix
+            ? new UnixDomainSocketEndPoint(Address.SocketPath!)
+            : IPAddress.TryParse(Address.Host, out var ip) ? new IPEndPoint(ip, Address.Port) : new DnsEndPoint(Address.Host, Address.Port);
+        using var socket = Address.Transport == RedisTransport.Unix
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : endpoint is IPEndPoint ipe ? new Socket(ipe.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ConnectionTimeout);
+        try
+        {
+            await socket.ConnectAsync(endpoint, timeout.Token);
+            string[] args = string.IsNullOrEmpty(user) ? ["AUTH", _password] : ["AUTH", user, _password];
+            var command = new StringBuilder().Append('*').Append(args.Length).Append("\r\n");
+            foreach (var arg in args)
+            {
+                command.Append('$').Append(Encoding.UTF8.GetByteCount(arg)).Append("\r\n").Append(arg).Append("\r\n");
+            }
+
+            await socket.SendAsync(Encoding.UTF8.GetBytes(command.ToString()), SocketFlags.None, timeout.Token);
+            var buffer = new byte[512];
+            var length = 0;
+            while (length < buffer.Length && Array.IndexOf(buffer, (byte)'\n', 0, length) < 0)
+            {
+                var n = await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, timeout.Token);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                length += n;
+            }
+
+            var reply = Encoding.UTF8.GetString(buffer, 0, length).TrimEnd('\r', '\n');
+            return reply.StartsWith('-') ? Redact(reply[1..]) : null;
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            return null;
         }
     }
 
