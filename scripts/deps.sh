@@ -6,11 +6,13 @@ packages=(
   # containers: podman with runc, a base image made with debootstrap, compose through podman's Docker API
   podman runc debootstrap docker-compose uidmap
   # tools the tests drive for real
-  curl procps git python3 chromium prometheus
+  curl procps git python3 chromium prometheus openssl util-linux
+  # TLS clients and audits for https-terminator
+  sslscan nghttp2-client
   # NativeAOT publishing links with clang
   clang zlib1g-dev
   # peers compared side by side
-  redis-server prometheus-redis-exporter
+  redis-server prometheus-redis-exporter nginx
 )
 
 missing=()

@@ -1,0 +1,302 @@
+using System.Security.Authentication;
+using Sidecars.Hosting;
+
+namespace Sidecars.HttpsTerminator;
+
+internal enum ClientAuthMode
+{
+    None,
+    Optional,
+    Require,
+}
+
+[Flags]
+internal enum ForwardedMode
+{
+    None = 0,
+    XForwarded = 1,
+    Rfc7239 = 2,
+    Both = XForwarded | Rfc7239,
+}
+
+/// <summary>Everything the terminator is configured with, bound and checked once before any port opens.</summary>
+internal sealed class TerminatorOptions
+{
+    public ListenAddress Listen { get; init; } = new("", 8443);
+
+    public ListenAddress Admin { get; init; } = new("", 9401);
+
+    public ListenAddress? Redirect { get; init; }
+
+    /// <summary>The port written into redirects; null means the TLS listener's bound port.</summary>
+    public int? RedirectPort { get; init; }
+
+    public Uri Upstream { get; init; } = new("http://127.0.0.1:8080/");
+
+    /// <summary>True for <c>h2c://</c>: cleartext HTTP/2 with prior knowledge towards the app.</summary>
+    public bool UpstreamH2c { get; init; }
+
+    public string? CertFile { get; init; }
+
+    public string? KeyFile { get; init; }
+
+    public IReadOnlyList<string> SelfSignedNames { get; init; } = [];
+
+    public SslProtocols Protocols { get; init; } = SslProtocols.Tls12 | SslProtocols.Tls13;
+
+    public bool Http2 { get; init; } = true;
+
+    public ClientAuthMode ClientAuth { get; init; } = ClientAuthMode.None;
+
+    public string? ClientCaFile { get; init; }
+
+    public IReadOnlyList<string> ClientAllowCn { get; init; } = [];
+
+    public IReadOnlyList<string> ClientAllowSan { get; init; } = [];
+
+    public ForwardedMode Forwarded { get; init; } = ForwardedMode.XForwarded;
+
+    public int HstsMaxAge { get; init; }
+
+    public long? MaxRequestBody { get; init; }
+
+    public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int MaxConnections { get; init; }
+
+    public TimeSpan CertCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    public string? ReadyPath { get; init; }
+
+    public bool AccessLog { get; init; }
+
+    /// <summary>The certificate loaded at start (files or self-signed), so a bad file fails before any port opens.</summary>
+    public CertificateMaterial? InitialCertificate { get; set; }
+
+    public ClientCertificatePolicy? ClientPolicy { get; set; }
+
+    public static TerminatorOptions Bind(EnvReader env)
+    {
+        var listen = env.Address("TERMINATOR_LISTEN", ":8443", "TLS listener (the pod's HTTPS port)");
+        var upstreamText = env.String(
+            "TERMINATOR_UPSTREAM",
+            "http://127.0.0.1:8080",
+            "the app: `http://host:port[/prefix]`, or `h2c://host:port` for an app that speaks cleartext HTTP/2 (gRPC)");
+        var (upstream, h2c) = ParseUpstream(env, upstreamText);
+        var certFile = env.OptionalString("TERMINATOR_CERT_FILE", "PEM certificate chain, leaf first (a Kubernetes TLS Secret's `tls.crt`); reloaded when it changes");
+        var keyFile = env.OptionalString("TERMINATOR_KEY_FILE", "PEM private key of that certificate (`tls.key`)");
+        var names = env.OptionalString(
+            "TERMINATOR_SELF_SIGNED_NAMES",
+            "without a certificate file: comma list of DNS names or IPs for a self-signed ECDSA P-256 certificate made at start (its SHA-256 fingerprint is logged)",
+            "localhost + host name");
+        var admin = env.Address("TERMINATOR_ADMIN_ADDR", ":9401", "admin listener: `/healthz`, `/readyz`, `/metrics` (never on the TLS port)");
+        var minVersion = env.Choice(
+            "TERMINATOR_TLS_MIN_VERSION",
+            SslProtocols.Tls12 | SslProtocols.Tls13,
+            "`1.2` or `1.3`; TLS 1.2 uses only ECDHE AEAD suites (no CBC, no RSA key exchange)",
+            ("1.2", SslProtocols.Tls12 | SslProtocols.Tls13),
+            ("1.3", SslProtocols.Tls13));
+        var http2 = env.Bool("TERMINATOR_HTTP2", true, "offer HTTP/2 by ALPN (`h2`) beside `http/1.1`");
+        var clientAuth = env.Choice(
+            "TERMINATOR_CLIENT_AUTH",
+            ClientAuthMode.None,
+            "client certificates: `none`, `optional` (verified when sent) or `require`",
+            ("none", ClientAuthMode.None),
+            ("optional", ClientAuthMode.Optional),
+            ("require", ClientAuthMode.Require));
+        var clientCa = env.OptionalString("TERMINATOR_CLIENT_CA_FILE", "PEM bundle of the CAs client certificates must chain to (needed unless client auth is `none`)");
+        var allowCn = List(env.OptionalString("TERMINATOR_CLIENT_ALLOW_CN", "comma list: a client certificate is accepted only with one of these subject common names"));
+        var allowSan = List(env.OptionalString("TERMINATOR_CLIENT_ALLOW_SAN", "comma list: a client certificate is accepted only with one of these DNS, URI, email or IP subject alternative names"));
+        var forwarded = env.Choice(
+            "TERMINATOR_FORWARDED",
+            ForwardedMode.XForwarded,
+            "headers for the app, always replacing what the client sent: `xforwarded` (X-Forwarded-For/Proto/Host/Port), `rfc7239` (Forwarded), `both`, `none`",
+            ("xforwarded", ForwardedMode.XForwarded),
+            ("rfc7239", ForwardedMode.Rfc7239),
+            ("both", ForwardedMode.Both),
+            ("none", ForwardedMode.None));
+        var redirect = env.OptionalString("TERMINATOR_REDIRECT_ADDR", "optional plain-HTTP listener answering 308 to the https URL (`/.well-known/acme-challenge/` is forwarded to the app)");
+        var redirectPort = env.Int("TERMINATOR_REDIRECT_PORT", 0, "port written into those redirects; `0` means the TLS listener's port (set `443` behind a Service that maps 443 to it)", min: 0, max: 65535);
+        var hsts = env.Int("TERMINATOR_HSTS_MAX_AGE", 0, "seconds; above 0 adds `Strict-Transport-Security: max-age=<n>` to every response", min: 0);
+        var maxBody = env.OptionalString("TERMINATOR_MAX_REQUEST_BODY", "largest request body in bytes (413 above it); bodies stream either way", "unlimited");
+        var upstreamTimeout = env.Duration(
+            "TERMINATOR_UPSTREAM_TIMEOUT",
+            TimeSpan.FromMinutes(5),
+            "longest silence from the app (or client) during one request before it is cut with 504; long polls and SSE streams must send within it",
+            min: TimeSpan.FromSeconds(1),
+            max: TimeSpan.FromDays(1));
+        var connectTimeout = env.Duration("TERMINATOR_UPSTREAM_CONNECT_TIMEOUT", TimeSpan.FromSeconds(5), "connecting to the app; beyond it the client gets 502", min: TimeSpan.FromMilliseconds(10), max: TimeSpan.FromMinutes(5));
+        var idle = env.Duration("TERMINATOR_IDLE_TIMEOUT", TimeSpan.FromMinutes(2), "a client connection with no request in flight is closed after this", min: TimeSpan.FromSeconds(1), max: TimeSpan.FromDays(1));
+        var handshake = env.Duration("TERMINATOR_HANDSHAKE_TIMEOUT", TimeSpan.FromSeconds(10), "a TLS handshake not finished within this is dropped", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromMinutes(5));
+        var maxConnections = env.Int("TERMINATOR_MAX_CONNECTIONS", 0, "client connections at once on the TLS listener; more are closed at accept; `0` means no limit", min: 0);
+        var certCheck = env.Duration("TERMINATOR_CERT_CHECK_INTERVAL", TimeSpan.FromSeconds(10), "the certificate files are re-read this often even without a change event (file watchers miss some on network filesystems)", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromDays(1));
+        var readyPath = env.OptionalString("TERMINATOR_READY_PATH", "if set, `/readyz` also needs `GET <upstream><path>` to answer 2xx; otherwise a TCP connect to the app");
+        var accessLog = env.Bool("TERMINATOR_ACCESS_LOG", false, "one JSON line per request: time, client, method, target, protocol, TLS version, status, bytes, duration");
+
+        var options = new TerminatorOptions
+        {
+            Listen = listen,
+            Admin = admin,
+            Redirect = ParseOptionalAddress(env, "TERMINATOR_REDIRECT_ADDR", redirect),
+            RedirectPort = redirectPort == 0 ? null : redirectPort,
+            Upstream = upstream,
+            UpstreamH2c = h2c,
+            CertFile = certFile,
+            KeyFile = keyFile,
+            SelfSignedNames = names is null ? DefaultNames() : List(names),
+            Protocols = minVersion,
+            Http2 = http2,
+            ClientAuth = clientAuth,
+            ClientCaFile = clientCa,
+            ClientAllowCn = allowCn,
+            ClientAllowSan = allowSan,
+            Forwarded = forwarded,
+            HstsMaxAge = hsts,
+            MaxRequestBody = ParseBytes(env, "TERMINATOR_MAX_REQUEST_BODY", maxBody),
+            UpstreamTimeout = upstreamTimeout,
+            UpstreamConnectTimeout = connectTimeout,
+            IdleTimeout = idle,
+            HandshakeTimeout = handshake,
+            MaxConnections = maxConnections,
+            CertCheckInterval = certCheck,
+            ReadyPath = readyPath is null ? null : readyPath.StartsWith('/') ? readyPath : "/" + readyPath,
+            AccessLog = accessLog,
+        };
+
+        options.LoadCertificates(env);
+        return options;
+    }
+
+    private void LoadCertificates(EnvReader env)
+    {
+        if ((CertFile is null) != (KeyFile is null))
+        {
+            env.Error(CertFile is null ? "TERMINATOR_CERT_FILE" : "TERMINATOR_KEY_FILE", "set both TERMINATOR_CERT_FILE and TERMINATOR_KEY_FILE, or neither");
+        }
+        else if (CertFile is not null && KeyFile is not null)
+        {
+            try
+            {
+                InitialCertificate = CertificateMaterial.Load(CertFile, KeyFile);
+            }
+            catch (CertificateLoadException ex)
+            {
+                env.Error(ex.Variable, ex.Message);
+            }
+        }
+        else
+        {
+            if (SelfSignedNames.Count == 0)
+            {
+                env.Error("TERMINATOR_SELF_SIGNED_NAMES", "needs at least one name");
+            }
+            else if (SelfSignedNames.FirstOrDefault(n => !CertificateMaterial.IsValidSelfSignedName(n)) is { } bad)
+            {
+                env.Error("TERMINATOR_SELF_SIGNED_NAMES", $"'{bad}' is neither a DNS name nor an IP address");
+            }
+            else
+            {
+                InitialCertificate = CertificateMaterial.SelfSigned(SelfSignedNames);
+            }
+        }
+
+        if (ClientAuth == ClientAuthMode.None)
+        {
+            if (ClientCaFile is not null || ClientAllowCn.Count > 0 || ClientAllowSan.Count > 0)
+            {
+                env.Error("TERMINATOR_CLIENT_AUTH", "is `none`, but TERMINATOR_CLIENT_CA_FILE or an allow-list is set; set `optional` or `require`");
+            }
+
+            return;
+        }
+
+        if (ClientCaFile is null)
+        {
+            env.Error("TERMINATOR_CLIENT_CA_FILE", "is needed when TERMINATOR_CLIENT_AUTH is optional or require");
+            return;
+        }
+
+        try
+        {
+            ClientPolicy = ClientCertificatePolicy.Load(ClientAuth, ClientCaFile, ClientAllowCn, ClientAllowSan);
+        }
+        catch (CertificateLoadException ex)
+        {
+            env.Error(ex.Variable, ex.Message);
+        }
+    }
+
+    private static (Uri Uri, bool H2c) ParseUpstream(EnvReader env, string text)
+    {
+        var fallback = (new Uri("http://127.0.0.1:8080/"), false);
+        if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+        {
+            env.Error("TERMINATOR_UPSTREAM", $"'{text}' is not an absolute URL such as http://127.0.0.1:8080");
+            return fallback;
+        }
+
+        var h2c = uri.Scheme == "h2c";
+        if (uri.Scheme != Uri.UriSchemeHttp && !h2c)
+        {
+            env.Error("TERMINATOR_UPSTREAM", $"'{text}': the scheme must be http or h2c (the app speaks plain HTTP on localhost)");
+            return fallback;
+        }
+
+        if (uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+        {
+            env.Error("TERMINATOR_UPSTREAM", $"'{text}': no user, query or fragment allowed");
+            return fallback;
+        }
+
+        var port = uri.IsDefaultPort && h2c ? 80 : uri.Port;
+        var path = uri.AbsolutePath.TrimEnd('/');
+        return (new UriBuilder(Uri.UriSchemeHttp, uri.Host, port, path + "/").Uri, h2c);
+    }
+
+    private static ListenAddress? ParseOptionalAddress(EnvReader env, string name, string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (ListenAddress.TryParse(text, out var address, out var problem))
+        {
+            return address;
+        }
+
+        env.Error(name, problem!);
+        return null;
+    }
+
+    private static long? ParseBytes(EnvReader env, string name, string? text)
+    {
+        if (text is null || text.Equals("unlimited", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (long.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) && bytes > 0)
+        {
+            return bytes;
+        }
+
+        env.Error(name, $"'{text}' is not a positive number of bytes (or `unlimited`)");
+        return null;
+    }
+
+    private static string[] List(string? text) =>
+        text is null ? [] : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string[] DefaultNames()
+    {
+        var host = Environment.MachineName;
+        return string.IsNullOrEmpty(host) || host == "localhost" ? ["localhost"] : ["localhost", host];
+    }
+}
