@@ -80,10 +80,11 @@ internal static class Endpoints
 
     private static async Task WriteAsync(HttpContext ctx, Exposition e, bool includeHost)
     {
-        var sb = new StringBuilder(16 * 1024);
+        var sb = RentBuilder();
         var text = new MetricsText(sb);
         e.WriteTo(text);
-        using var buffer = new MemoryStream(sb.Length + 4096);
+        // Sized for prometheus-net's few families only: sized like the whole body it was a large-object allocation per scrape.
+        using var buffer = new MemoryStream(8 * 1024);
         if (includeHost)
         {
             foreach (var source in ctx.RequestServices.GetServices<IMetricsSource>())
@@ -94,11 +95,55 @@ internal static class Endpoints
             await ctx.RequestServices.GetRequiredService<CollectorRegistry>().CollectAndExportAsTextAsync(buffer, ctx.RequestAborted);
         }
 
-        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
-        ctx.Response.ContentType = AdminEndpoints.MetricsContentType;
-        ctx.Response.ContentLength = bytes.Length + buffer.Length;
-        await ctx.Response.Body.WriteAsync(bytes, ctx.RequestAborted);
-        await ctx.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ctx.RequestAborted);
+        // Encoded chunk by chunk into a pooled array: sb.ToString() and GetBytes were two large-object allocations
+        // (about 3 and 1.5 times the body) per scrape.
+        var length = 0;
+        foreach (var chunk in sb.GetChunks())
+        {
+            length += Encoding.UTF8.GetByteCount(chunk.Span);
+        }
+
+        // One buffer kept between scrapes, not ArrayPool.Shared: that keeps an array per core and thread, several MiB
+        // of bodies held for good.
+        var bytes = Interlocked.Exchange(ref _cachedBytes, null) is { } cached && cached.Length >= length ? cached : new byte[Math.Max(length, 64 * 1024)];
+        try
+        {
+            var written = 0;
+            foreach (var chunk in sb.GetChunks())
+            {
+                written += Encoding.UTF8.GetBytes(chunk.Span, bytes.AsSpan(written));
+            }
+
+            ReturnBuilder(sb);
+            ctx.Response.ContentType = AdminEndpoints.MetricsContentType;
+            ctx.Response.ContentLength = written + buffer.Length;
+            await ctx.Response.Body.WriteAsync(bytes.AsMemory(0, written), ctx.RequestAborted);
+            await ctx.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), ctx.RequestAborted);
+        }
+        finally
+        {
+            if (bytes.Length <= 4 * 1024 * 1024)
+            {
+                _cachedBytes = bytes;
+            }
+        }
+    }
+
+    private static byte[]? _cachedBytes;
+
+    // One builder kept between scrapes: its chunks would otherwise be allocated afresh for every body.
+    private static StringBuilder? _cachedBuilder;
+
+    private static StringBuilder RentBuilder() => Interlocked.Exchange(ref _cachedBuilder, null) ?? new StringBuilder(16 * 1024);
+
+    private static void ReturnBuilder(StringBuilder sb)
+    {
+        // A body from a huge CLIENT LIST or key check is not kept alive for good.
+        if (sb.Capacity <= 1024 * 1024)
+        {
+            sb.Clear();
+            _cachedBuilder = sb;
+        }
     }
 
     private static Task BadRequestAsync(HttpContext ctx, string message)

@@ -34,8 +34,12 @@ internal sealed class Exposition
 
     public void WriteTo(MetricsText text)
     {
-        foreach (var (name, family) in _families.OrderBy(f => f.Key, StringComparer.Ordinal))
+        var names = new string[_families.Count];
+        _families.Keys.CopyTo(names, 0);
+        Array.Sort(names, StringComparer.Ordinal);
+        foreach (var name in names)
         {
+            var family = _families[name];
             text.Family(name, family.Type, family.Help);
             foreach (var sample in family.Samples)
             {
@@ -49,5 +53,5 @@ internal sealed class Exposition
         public List<Sample> Samples { get; } = [];
     }
 
-    private sealed record Sample(string Name, (string Name, string Value)[] Labels, double Value);
+    private readonly record struct Sample(string Name, (string Name, string Value)[] Labels, double Value);
 }

@@ -165,6 +165,7 @@ internal static class InfoMetrics
     /// <summary>Writes every family the peer derives from INFO; <paramref name="databases"/> fills empty databases with zeros.</summary>
     public static InfoSummary Write(Exposition e, string ns, Dictionary<string, string> info, int databases, bool includeSystemMetrics, DateTimeOffset now)
     {
+        var named = Named(ns);
         var cmdUsec = new Dictionary<string, (double Calls, double Usec)>(StringComparer.Ordinal);
         var seenDbs = new HashSet<int>();
         string? masterHost = null, masterPort = null;
@@ -173,12 +174,11 @@ internal static class InfoMetrics
 
         foreach (var (key, value) in info)
         {
-            if (Fields.TryGetValue(key, out var map))
+            if (named.TryGetValue(key, out var map))
             {
                 if (TryValue(value, out var v))
                 {
-                    var name = ns + "_" + map.Name;
-                    var help = map.Name + " metric";
+                    var (name, help) = (map.Name, map.Help);
                     if (map.Counter)
                     {
                         e.Counter(name, help, v);
@@ -266,6 +266,26 @@ internal static class InfoMetrics
         return new InfoSummary(version, cluster, databases);
     }
 
+    private static (string Ns, Dictionary<string, (string Name, string Help, bool Counter)> Map)? _named;
+
+    /// <summary><see cref="Fields"/> with the namespace applied, built once: 150 names and helps per scrape otherwise.</summary>
+    private static Dictionary<string, (string Name, string Help, bool Counter)> Named(string ns)
+    {
+        if (_named is { } cached && cached.Ns == ns)
+        {
+            return cached.Map;
+        }
+
+        var map = new Dictionary<string, (string, string, bool)>(Fields.Count, StringComparer.Ordinal);
+        foreach (var (field, (name, counter)) in Fields)
+        {
+            map[field] = (ns + "_" + name, name + " metric", counter);
+        }
+
+        _named = (ns, map);
+        return map;
+    }
+
     /// <summary>The peer's value rules: ok/true are 1, err/fail/false are 0, else a float; anything else is dropped.</summary>
     public static bool TryValue(string text, out double value)
     {
@@ -286,22 +306,31 @@ internal static class InfoMetrics
     public static bool TryField(string text, string field, out double value)
     {
         value = 0;
-        var s = FieldText(text, field);
-        return s is not null && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        return FieldSpan(text, field, out var s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
-    public static string? FieldText(string text, string field)
+    public static string? FieldText(string text, string field) => FieldSpan(text, field, out var s) ? s.ToString() : null;
+
+    // Scans in place: INFO has hundreds of such values per scrape, and splitting each allocated an array and a string per part.
+    private static bool FieldSpan(string text, string field, out ReadOnlySpan<char> value)
     {
-        foreach (var part in text.Split(','))
+        var rest = text.AsSpan();
+        while (!rest.IsEmpty)
         {
-            var eq = part.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0 && part.AsSpan(0, eq).SequenceEqual(field))
+            var comma = rest.IndexOf(',');
+            var part = comma < 0 ? rest : rest[..comma];
+            var eq = part.IndexOf('=');
+            if (eq > 0 && part[..eq].SequenceEqual(field))
             {
-                return part[(eq + 1)..];
+                value = part[(eq + 1)..];
+                return true;
             }
+
+            rest = comma < 0 ? [] : rest[(comma + 1)..];
         }
 
-        return null;
+        value = default;
+        return false;
     }
 
     private static void WriteCmdStat(Exposition e, string ns, string cmd, string value, Dictionary<string, (double, double)> cmdUsec)

@@ -131,11 +131,21 @@ internal static class KeyMetrics
         e.Gauge(ns + "_stream_radix_tree_keys", "Radix tree keys count", info.RadixTreeKeys, labels);
         e.Gauge(ns + "_stream_radix_tree_nodes", "Radix tree nodes count", info.RadixTreeNodes, labels);
         e.Gauge(ns + "_stream_groups", "Groups count of stream", info.ConsumerGroupCount, labels);
+        if (StreamIdMilliseconds(info.LastGeneratedId.ToString()) is { } lastGenerated)
+        {
+            e.Gauge(ns + "_stream_last_generated_id", "The epoch milliseconds of the last generated id of the stream", lastGenerated, labels);
+        }
+
         foreach (var group in await db.StreamGroupInfoAsync(key))
         {
             (string, string)[] g = [("db", Db(dbIndex)), ("stream", key.ToString()), ("group", group.Name)];
             e.Gauge(ns + "_stream_group_consumers", "Consumers count of group", group.ConsumerCount, g);
             e.Gauge(ns + "_stream_group_messages_pending", "Pending number of messages in that stream group", group.PendingMessageCount, g);
+            if (StreamIdMilliseconds(group.LastDeliveredId) is { } lastDelivered)
+            {
+                e.Gauge(ns + "_stream_group_last_delivered_id", "The epoch milliseconds of the last delivered id of the group", lastDelivered, g);
+            }
+
             foreach (var consumer in await db.StreamConsumerInfoAsync(key, group.Name))
             {
                 (string, string)[] c = [("db", Db(dbIndex)), ("stream", key.ToString()), ("group", group.Name), ("consumer", consumer.Name)];
@@ -143,6 +153,19 @@ internal static class KeyMetrics
                 e.Gauge(ns + "_stream_group_consumer_idle_seconds", "Consumer idle time in seconds", consumer.IdleTimeInMilliseconds / 1e3, c);
             }
         }
+    }
+
+    /// <summary>The millisecond part of a stream id (<c>1700000000000-3</c>), as the peer exports it.</summary>
+    internal static double? StreamIdMilliseconds(string? id)
+    {
+        if (string.IsNullOrEmpty(id))
+        {
+            return null;
+        }
+
+        var dash = id.IndexOf('-', StringComparison.Ordinal);
+        var ms = dash < 0 ? id : id[..dash];
+        return double.TryParse(ms, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
     }
 
     private static async Task WriteScriptAsync(Exposition e, string ns, IDatabase db, string path, string source)

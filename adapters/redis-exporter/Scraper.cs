@@ -141,7 +141,7 @@ internal sealed class Scraper : IAsyncDisposable
         WriteCluster(e, await cluster);
         if (await clients is { } clientList)
         {
-            WriteClientList(e, (string?)clientList ?? "");
+            WriteClientList(e, (string?)clientList ?? "", now);
         }
 
         if (await ping is { } pingSeconds)
@@ -387,39 +387,55 @@ internal sealed class Scraper : IAsyncDisposable
         }
     }
 
-    private void WriteClientList(Exposition e, string list)
+    private void WriteClientList(Exposition e, string list, DateTimeOffset now)
     {
+        var unixNow = now.ToUnixTimeSeconds();
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var line in list.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            var fields = line.TrimEnd('\r').Split(' ').Select(f => f.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+            fields.Clear();
+            foreach (var field in line.TrimEnd('\r').Split(' '))
+            {
+                var eq = field.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0)
+                {
+                    fields[field[..eq]] = field[(eq + 1)..];
+                }
+            }
+
             var addr = fields.GetValueOrDefault("addr", "");
             var colon = addr.LastIndexOf(':');
             var host = colon < 0 ? addr : addr[..colon];
-            var labels = new List<(string, string)>
-            {
-                ("id", fields.GetValueOrDefault("id", "")),
-                ("name", fields.GetValueOrDefault("name", "")),
-                ("flags", fields.GetValueOrDefault("flags", "")),
-                ("db", fields.GetValueOrDefault("db", "")),
-                ("host", host),
-            };
-            if (_options.ExportClientPort)
-            {
-                labels.Add(("port", colon < 0 ? "" : addr[(colon + 1)..]));
-            }
-
-            labels.Add(("user", fields.GetValueOrDefault("user", "")));
-            var info = labels.ToArray();
+            var port = colon < 0 ? "" : addr[(colon + 1)..];
+            var name = fields.GetValueOrDefault("name", "");
+            var flags = fields.GetValueOrDefault("flags", "");
+            var db = fields.GetValueOrDefault("db", "");
+            var hasAge = InfoMetrics.TryValue(fields.GetValueOrDefault("age", ""), out var age);
+            var hasIdle = InfoMetrics.TryValue(fields.GetValueOrDefault("idle", ""), out var idle);
+            (string, string)[] info = _options.ExportClientPort
+                ? [("id", fields.GetValueOrDefault("id", "")), ("name", name), ("flags", flags), ("db", db), ("host", host), ("port", port), ("user", fields.GetValueOrDefault("user", ""))]
+                : [("id", fields.GetValueOrDefault("id", "")), ("name", name), ("flags", flags), ("db", db), ("host", host), ("user", fields.GetValueOrDefault("user", ""))];
             e.Gauge(_ns + "_connected_client_info", "Details about a connected client", 1, info);
-            if (InfoMetrics.TryValue(fields.GetValueOrDefault("age", ""), out var age))
+            if (hasAge)
             {
                 e.Gauge(_ns + "_connected_clients_details_age_seconds", "Age of the client connection in seconds", age, info);
             }
 
-            if (InfoMetrics.TryValue(fields.GetValueOrDefault("idle", ""), out var idle))
+            if (hasIdle)
             {
                 e.Gauge(_ns + "_connected_clients_details_idle_seconds", "Idle time of the client connection in seconds", idle, info);
             }
+
+            // The peer 1.45 (Debian's) family: age and idle as unix timestamps in labels, so it is one series per
+            // client per scrape; kept for dashboards written against that version.
+            var createdAt = hasAge ? (unixNow - (long)age).ToString(CultureInfo.InvariantCulture) : "";
+            var idleSince = hasIdle ? (unixNow - (long)idle).ToString(CultureInfo.InvariantCulture) : "";
+            var cmd = fields.GetValueOrDefault("cmd", "");
+            var omem = fields.GetValueOrDefault("omem", "");
+            (string, string)[] details = _options.ExportClientPort
+                ? [("name", name), ("created_at", createdAt), ("idle_since", idleSince), ("flags", flags), ("db", db), ("omem", omem), ("cmd", cmd), ("host", host), ("port", port)]
+                : [("name", name), ("created_at", createdAt), ("idle_since", idleSince), ("flags", flags), ("db", db), ("omem", omem), ("cmd", cmd), ("host", host)];
+            e.Gauge(_ns + "_connected_clients_details", "Details about connected clients", 1, details);
         }
     }
 

@@ -42,6 +42,7 @@ internal static class SidecarLogging
             // The framework's own chatter (per-request lines, hosting banners) is noise beside a sidecar's events.
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("System", LogEventLevel.Warning)
+            .MinimumLevel.Override("Yarp", LogEventLevel.Warning)
             .Enrich.WithProperty("component", component);
 
         output ??= Console.Out;

@@ -23,7 +23,7 @@ public sealed class ImagesFixture : IAsyncLifetime
     public const string LocalRedisImage = "localhost/sidecars-redis:bookworm";
 
     /// <summary>The images the tests run, built by one scripts/images.sh call.</summary>
-    private static readonly string[] Images = ["topz", "redis-exporter"];
+    private static readonly string[] Images = ["topz", "redis-exporter", "https-terminator"];
 
     private DirectoryInfo? _scratch;
     private Process? _service;

@@ -230,7 +230,7 @@ def main():
         wait_http(ours_port, "/health")
         wait_http(small_port, "/health")
 
-        subjects = {"reference": (peer, peer_port), "ours": (ours, ours_port), "ours, DOTNET_GCgen0size=0x200000": (small, small_port)}
+        subjects = {"reference": (peer, peer_port), "ours": (ours, ours_port), "ours, DOTNET_GCgen0size=200000": (small, small_port)}
         conns = {name: http.client.HTTPConnection("127.0.0.1", port, timeout=30) for name, (_, port) in subjects.items()}
         sizes = {}
 

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Sidecars.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Sidecars.Images.Tests;
+
+/// <summary>
+/// The https-terminator image in front of an unmodified nginx, reached from the host over HTTPS: through
+/// compose/k8s/https-terminator.yaml played by podman, and through compose/docker-compose.yml.
+/// </summary>
+[Collection(ImagesDefinition.Name)]
+public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutputHelper output) : IDisposable
+{
+    private const string Manifest = "compose/k8s/https-terminator.yaml";
+
+    private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("sidecars-terminator-");
+
+    public void Dispose() => _scratch.Delete(recursive: true);
+
+    [Fact]
+    public async Task The_pod_manifest_serves_nginx_over_https_and_http2_with_the_secret_s_certificate()
+    {
+        var httpsPort = FreePort.Get();
+        var adminPort = FreePort.Get();
+        var pod = "https-terminator-test-" + Guid.NewGuid().ToString("N")[..8];
+        var manifest = Path.Combine(_scratch.FullName, pod + ".yaml");
+        var (podYaml, certificate) = ForThisMachine(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, Manifest)), pod, httpsPort, adminPort);
+        await File.WriteAllTextAsync(manifest, podYaml);
+        var passed = false;
+        try
+        {
+            (await Podman.RunAsync(Timeouts.Startup, "kube", "play", manifest)).EnsureSuccess("podman kube play");
+
+            // --cacert with the Secret's certificate alone: the handshake succeeds only if that is what is served.
+            await ExpectNginxOverHttpsAsync(httpsPort, adminPort, ["--cacert", certificate]);
+            await Expect.RunsReadOnlyAsUser1654Async(pod + "-https-terminator");
+            passed = true;
+        }
+        catch
+        {
+            output.WriteLine(images.BuildOutput);
+            output.WriteLine(await Podman.DiagnoseAsync([pod + "-app", pod + "-https-terminator"]));
+            throw;
+        }
+        finally
+        {
+            var down = await Podman.RunAsync(Timeouts.Startup, "kube", "down", manifest);
+            output.WriteLine($"podman kube down (exit {down.ExitCode}):\n{down.Stdout}{down.Stderr}");
+            // A failed cleanup fails a test that passed; it never hides the reason a test failed.
+            if (passed)
+            {
+                down.EnsureSuccess("podman kube down");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_compose_file_runs_the_terminator_in_the_app_s_network_namespace_and_serves_nginx_over_https()
+    {
+        var httpsPort = FreePort.Get();
+        var adminPort = FreePort.Get();
+        var project = "sidecarstest" + Guid.NewGuid().ToString("N")[..8];
+        var environment = new Dictionary<string, string>
+        {
+            ["CONTAINERS_CONF"] = Podman.ContainersConf,
+            ["DOCKER_HOST"] = images.DockerHost,
+            ["NGINX_IMAGE"] = ImagesFixture.LocalNginxImage,
+            // host:port publishes on loopback only; topz's port is on the same app service, so it gets a free one too.
+            ["TERMINATOR_PORT"] = $"127.0.0.1:{httpsPort}",
+            ["TERMINATOR_ADMIN_PORT"] = $"127.0.0.1:{adminPort}",
+            ["TOPZ_PORT"] = $"127.0.0.1:{FreePort.Get()}",
+        };
+        var passed = false;
+        try
+        {
+            // Only nginx and the terminator: the file's other services have tests of their own.
+            (await Compose.RunAsync(environment, project, "up", "-d", "app", "https-terminator")).EnsureSuccess("docker-compose up");
+
+            // No certificate in the compose file: the terminator makes a self-signed one (and logs its fingerprint).
+            await ExpectNginxOverHttpsAsync(httpsPort, adminPort, ["--insecure"]);
+            await Expect.RunsReadOnlyAsUser1654Async(project + "_https-terminator_1");
+            passed = true;
+        }
+        catch
+        {
+            output.WriteLine(images.BuildOutput);
+            output.WriteLine(await Podman.DiagnoseAsync([project + "_app_1", project + "_https-terminator_1"]));
+            throw;
+        }
+        finally
+        {
+            var left = await Compose.DownAsync(environment, project);
+            output.WriteLine(left ?? "docker-compose down removed everything");
+            Assert.True(!passed || left is null, left);
+        }
+    }
+
+    /// <summary>
+    /// curl from the host, as a user would: waits (bounded) until nginx's page comes back through the terminator, then
+    /// checks the protocol and the admin port.
+    /// </summary>
+    private static async Task ExpectNginxOverHttpsAsync(int httpsPort, int adminPort, string[] trust)
+    {
+        var curl = Command.Require("curl");
+        CommandResult? last = null;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                last = await Command.RunAsync(
+                    curl,
+                    ["--silent", "--show-error", "--http2", "--max-time", "5", .. trust, "--write-out", "\n%{http_code} %{http_version}", $"https://127.0.0.1:{httpsPort}/"]);
+                return last.ExitCode == 0 && last.Stdout.EndsWith("\n200 2", StringComparison.Ordinal);
+            },
+            Timeouts.Startup + Timeouts.Converge,
+            () => $"nginx's page over HTTPS on port {httpsPort} (last curl: exit {last?.ExitCode}, {last?.Stderr.Trim()} {Tail(last?.Stdout)})");
+        Assert.NotNull(last);
+        Assert.Contains("<title>Welcome to nginx!</title>", last.Stdout, StringComparison.Ordinal);
+        // The status and the negotiated protocol: h2 by ALPN, though nginx behind it speaks only HTTP/1.1.
+        Assert.EndsWith("\n200 2", last.Stdout, StringComparison.Ordinal);
+
+        using var http = new HttpClient { Timeout = Timeouts.Request };
+        using var readyz = await http.GetAsync(new Uri($"http://127.0.0.1:{adminPort}/readyz"));
+        Assert.Equal(HttpStatusCode.OK, readyz.StatusCode);
+        var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{adminPort}/metrics"));
+        Assert.Matches(RequestsOk(), metrics);
+    }
+
+    private static string Tail(string? text) => text is null ? "" : text.Length <= 80 ? text : "..." + text[^80..];
+
+    /// <summary>
+    /// The manifest as users get it, with what only this machine needs: the locally built nginx, free host ports bound
+    /// to loopback only, a pod name of its own so a running demo does not collide with the test, and the Secret's two
+    /// files in a directory mounted instead of the Secret (podman 4.3 writes a Secret volume's files base64-encoded).
+    /// </summary>
+    /// <returns>The pod's YAML and the path of the Secret's certificate.</returns>
+    private (string Yaml, string Certificate) ForThisMachine(string manifest, string pod, int httpsPort, int adminPort)
+    {
+        var documents = manifest.Split("\n---\n");
+        Assert.True(documents.Length == 2, $"{Manifest} must hold a Secret, then the Pod; update this test with it");
+        var (secret, changed) = (documents[0], documents[1]);
+        Assert.Contains("type: kubernetes.io/tls", secret, StringComparison.Ordinal);
+
+        var tls = Directory.CreateDirectory(Path.Combine(_scratch.FullName, "tls"));
+        // The terminator runs as 1654: the directory must be searchable, the files readable by it.
+        SetMode(_scratch.FullName, Searchable);
+        SetMode(tls.FullName, Searchable);
+        foreach (var key in new[] { "tls.crt", "tls.key" })
+        {
+            var match = Regex.Match(secret, $@"^  {Regex.Escape(key)}: (?<value>\S+)$", RegexOptions.Multiline);
+            Assert.True(match.Success, $"no '{key}:' in the Secret of {Manifest}");
+            var file = Path.Combine(tls.FullName, key);
+            File.WriteAllBytes(file, Convert.FromBase64String(match.Groups["value"].Value));
+            SetMode(file, Readable);
+        }
+
+        changed = Replace(changed, NginxImage(), "image: " + ImagesFixture.LocalNginxImage, "the nginx image");
+        changed = Replace(changed, HostPort(8443), $"${{indent}}hostPort: {httpsPort}\n${{indent}}hostIP: 127.0.0.1", "the https hostPort");
+        changed = Replace(changed, HostPort(9401), $"${{indent}}hostPort: {adminPort}\n${{indent}}hostIP: 127.0.0.1", "the admin hostPort");
+        changed = Replace(changed, SecretVolume(), $"${{indent}}hostPath:\n${{indent}}  path: {tls.FullName}\n${{indent}}  type: Directory\n", "the Secret volume");
+        changed = Replace(changed, PodName(), "  name: " + pod, "the pod's name");
+        return (changed, Path.Combine(tls.FullName, "tls.crt"));
+    }
+
+    private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    private const UnixFileMode Searchable = Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    private static void SetMode(string path, UnixFileMode mode)
+    {
+        // podman runs only on Linux; the guard is for the platform analyzer.
+        if (OperatingSystem.IsLinux())
+        {
+            File.SetUnixFileMode(path, mode);
+        }
+    }
+
+    private static string Replace(string text, Regex pattern, string replacement, string what)
+    {
+        Assert.True(pattern.Count(text) == 1, $"{Manifest} must hold exactly one match for {what} ({pattern}); update this test with it");
+        return pattern.Replace(text, replacement);
+    }
+
+    private static Regex HostPort(int port) => new($@"^(?<indent>[ ]*)hostPort: {port}$", RegexOptions.Multiline);
+
+    [GeneratedRegex(@"^terminator_requests_total\{code=""200"",method=""GET""\} [1-9]", RegexOptions.Multiline)]
+    private static partial Regex RequestsOk();
+
+    [GeneratedRegex(@"image: nginx:\S+")]
+    private static partial Regex NginxImage();
+
+    /// <summary>The `secret:` block of the volume, up to the next volume (its comments and keys, all indented deeper).</summary>
+    [GeneratedRegex(@"^(?<indent>[ ]+)secret:\n(\k<indent>[ ]+.*\n)+", RegexOptions.Multiline)]
+    private static partial Regex SecretVolume();
+
+    [GeneratedRegex(@"^  name: https-terminator-demo$", RegexOptions.Multiline)]
+    private static partial Regex PodName();
+}
