@@ -7,12 +7,6 @@ namespace Sidecars.RedisExporter.Tests;
 /// <summary>Ours and the peer (Debian's prometheus-redis-exporter) side by side against one real Redis.</summary>
 public sealed class CompatibilityTests(ITestOutputHelper output)
 {
-    // Label names later peer versions added that 1.45 lacks; the contract (v1.88) has them, so we keep them.
-    private static readonly Dictionary<string, string[]> NewerPeerLabels = new(StringComparer.Ordinal)
-    {
-        ["redis_instance_info"] = ["master_replid"],
-    };
-
     /// <summary>A Redis with keys in several databases, commands run, a slow command and a latency event.</summary>
     internal static async Task<RedisServer> BusyRedisAsync()
     {
@@ -48,28 +42,7 @@ public sealed class CompatibilityTests(ITestOutputHelper output)
         var theirs = await Http.ScrapeAsync(peer.Metrics());
         var mine = await Http.ScrapeAsync(ours.Metrics());
 
-        var problems = new List<string>();
-        foreach (var (family, type) in theirs.Types.Where(t => !t.Key.StartsWith("go_", StringComparison.Ordinal) && !t.Key.StartsWith("process_", StringComparison.Ordinal)).OrderBy(t => t.Key, StringComparer.Ordinal))
-        {
-            if (!mine.Types.TryGetValue(family, out var ourType))
-            {
-                problems.Add($"missing family {family} ({type})");
-                continue;
-            }
-
-            if (ourType != type)
-            {
-                problems.Add($"{family}: type {ourType}, the reference has {type}");
-            }
-
-            var expected = theirs.LabelNames(family);
-            var actual = mine.LabelNames(family);
-            actual.ExceptWith(NewerPeerLabels.GetValueOrDefault(family, []));
-            if (!expected.SetEquals(actual))
-            {
-                problems.Add($"{family}: labels [{string.Join(',', actual)}], the reference has [{string.Join(',', expected)}]");
-            }
-        }
+        var problems = Compare.Families(theirs, mine, _ => true);
 
         foreach (var p in problems)
         {

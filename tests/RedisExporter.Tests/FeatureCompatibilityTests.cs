@@ -269,7 +269,7 @@ internal static class Compare
     public static List<string> Families(Scraped theirs, Scraped mine, Func<string, bool> include)
     {
         var problems = new List<string>();
-        foreach (var (family, type) in theirs.Types.Where(t => include(t.Key) && !t.Key.StartsWith("go_", StringComparison.Ordinal) && !t.Key.StartsWith("process_", StringComparison.Ordinal)))
+        foreach (var (family, type) in theirs.Types.Where(t => include(t.Key) && !t.Key.StartsWith("go_", StringComparison.Ordinal) && !t.Key.StartsWith("process_", StringComparison.Ordinal)).OrderBy(t => t.Key, StringComparer.Ordinal))
         {
             if (!mine.Types.TryGetValue(family, out var ourType))
             {
