@@ -71,7 +71,10 @@ internal static class CommandLine
         return false;
     }
 
-    /// <summary>Control characters (a newline in an argument) become '?', as ps prints them, so one process stays one line.</summary>
+    /// <summary>
+    /// As ps prints an argument vector, so one process stays one line and the two agree: a newline becomes a space
+    /// (procps treats it like the NUL between arguments), any other control character becomes '?'.
+    /// </summary>
     private static string Printable(string text)
     {
         if (!text.Any(char.IsControl))
@@ -82,7 +85,7 @@ internal static class CommandLine
         var sb = new StringBuilder(text.Length);
         foreach (var c in text)
         {
-            sb.Append(char.IsControl(c) ? '?' : c);
+            sb.Append(c == '\n' ? ' ' : char.IsControl(c) ? '?' : c);
         }
 
         return sb.ToString();

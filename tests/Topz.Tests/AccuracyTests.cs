@@ -77,6 +77,9 @@ public sealed class AccuracyTests
     {
         await using var topz = await TopzServer.StartAsync();
         Command.Require("ps");
+        using var children = new Children();
+        // Arguments with a newline, a tab and a carriage return: ps prints them one way, topz must print them the same.
+        var odd = children.Start("sh", "-c", "sleep 60; :", "a\nb\tc\rd");
         var before = await PsAsync();
         var sample = await topz.SampleAfterAsync(DateTimeOffset.UtcNow);
         var after = await PsAsync();
@@ -85,6 +88,7 @@ public sealed class AccuracyTests
         // A pid in both ps listings with the same command existed through the whole sample: topz must show it, as ps does.
         var stable = before.Where(b => after.TryGetValue(b.Key, out var a) && a == b.Value).ToList();
         Assert.True(stable.Count > 10, $"only {stable.Count} stable processes");
+        Assert.Contains(stable, s => s.Key == odd.Id);
         foreach (var (pid, args) in stable)
         {
             Assert.True(listed.TryGetValue(pid, out var p), $"pid {pid} ({args}) is in ps but not in topz");
