@@ -73,11 +73,12 @@ internal static class CommandLine
 
     /// <summary>
     /// As ps prints an argument vector, so one process stays one line and the two agree: a newline becomes a space
-    /// (procps treats it like the NUL between arguments), any other control character becomes '?'.
+    /// (procps treats it like the NUL between arguments), any other control character, and a byte that is not UTF-8
+    /// (decoded as U+FFFD), becomes '?'.
     /// </summary>
     private static string Printable(string text)
     {
-        if (!text.Any(char.IsControl))
+        if (!text.Any(c => char.IsControl(c) || c == '\uFFFD'))
         {
             return text;
         }
@@ -85,7 +86,7 @@ internal static class CommandLine
         var sb = new StringBuilder(text.Length);
         foreach (var c in text)
         {
-            sb.Append(c == '\n' ? ' ' : char.IsControl(c) ? '?' : c);
+            sb.Append(c == '\n' ? ' ' : char.IsControl(c) || c == '\uFFFD' ? '?' : c);
         }
 
         return sb.ToString();

@@ -97,10 +97,11 @@ internal sealed class ProcReader
         var comm = commChanged ? Encoding.UTF8.GetString(commBytes) : entry.Comm!;
         stat = stat with { Comm = comm };
         double? age = uptimeSeconds is { } up ? up - (stat.StartTicks / ProcParsers.ClockTicksPerSecond) : null;
-        if (cache.NeedsRefresh(entry, commChanged, owner, age))
+        var zombie = stat.State == 'Z';
+        if (cache.NeedsRefresh(entry, commChanged, owner, age, zombie))
         {
             var uid = ReadUidAndCmdline(path, length, out var cmdline);
-            cache.Refresh(entry, comm, owner, uid, cmdline);
+            cache.Refresh(entry, comm, owner, uid, cmdline, zombie);
         }
 
         return new RawProcess(stat, entry.Uid, entry.Argv, fds, entry.Command);

@@ -64,15 +64,17 @@ internal sealed class ProcessCache
     }
 
     /// <summary>Whether the uid and command line must be read again in this pass.</summary>
-    public bool NeedsRefresh(Entry entry, bool commChanged, uint? owner, double? ageSeconds) =>
+    public bool NeedsRefresh(Entry entry, bool commChanged, uint? owner, double? ageSeconds, bool zombie) =>
         entry.RefreshedPass == 0
         || commChanged
+        // An exited process keeps its pid and start time until reaped, but its argv is gone: ps shows [comm] then.
+        || zombie != entry.Zombie
         || (owner is { } o && entry.Owner is { } known && o != known)
         || (ageSeconds is { } age && age < MaxStaleness.TotalSeconds)
         || _pass - entry.RefreshedPass >= RefreshEverySamples;
 
     /// <summary>Records a fresh read; the shown command is formatted again only when argv or comm changed.</summary>
-    public void Refresh(Entry entry, string comm, uint? owner, int? uid, ReadOnlySpan<byte> cmdline)
+    public void Refresh(Entry entry, string comm, uint? owner, int? uid, ReadOnlySpan<byte> cmdline, bool zombie)
     {
         var argvChanged = entry.Cmdline is null || !cmdline.SequenceEqual(entry.Cmdline);
         if (argvChanged)
@@ -87,6 +89,7 @@ internal sealed class ProcessCache
         }
 
         entry.Comm = comm;
+        entry.Zombie = zombie;
         entry.Owner = owner;
         entry.Uid = uid;
         entry.RefreshedPass = _pass;
@@ -96,6 +99,8 @@ internal sealed class ProcessCache
     {
         /// <summary>comm as last seen, reused as the row's string while the stat file says the same.</summary>
         public string? Comm { get; set; }
+
+        public bool Zombie { get; set; }
 
         public uint? Owner { get; set; }
 

@@ -79,7 +79,7 @@ public sealed class AccuracyTests
         Command.Require("ps");
         using var children = new Children();
         // Arguments with a newline, a tab and a carriage return: ps prints them one way, topz must print them the same.
-        var odd = children.Start("sh", "-c", "sleep 60; :", "a\nb\tc\rd");
+        var odd = children.Start("sh", "-c", "sleep 60; :", "a\nb\tc\rd", "uni—code");
         var before = await PsAsync();
         var sample = await topz.SampleAfterAsync(DateTimeOffset.UtcNow);
         var after = await PsAsync();
@@ -148,7 +148,9 @@ public sealed class AccuracyTests
 
     private static async Task<Dictionary<int, string>> PsAsync()
     {
-        var result = (await Command.RunAsync("ps", "-e", "-ww", "-o", "pid=,args=")).EnsureSuccess("ps");
+        // ps's escaping depends on the locale; topz always decodes UTF-8, so ps is asked to as well.
+        var utf8 = new Dictionary<string, string> { ["LC_ALL"] = "C.UTF-8" };
+        var result = (await Command.RunAsync("ps", ["-e", "-ww", "-o", "pid=,args="], environment: utf8)).EnsureSuccess("ps");
         var map = new Dictionary<int, string>();
         foreach (var line in result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {

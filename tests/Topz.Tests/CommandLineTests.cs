@@ -44,6 +44,7 @@ public sealed class CommandLineTests
     public void Control_characters_never_break_the_line()
     {
         Assert.Equal("printf a b?c?d", CommandLine.Format(["printf", "a\nb\tc\rd"], "printf", CmdlineMode.Full));
+        Assert.Equal("printf a?b—c", CommandLine.Format(["printf", "a\uFFFDb—c"], "printf", CmdlineMode.Full));
         Assert.Equal("[a?b]", CommandLine.Format([], "a\tb", CmdlineMode.Full));
     }
 }

@@ -76,6 +76,16 @@ public sealed class ProcessCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_process_that_exits_shows_its_comm_in_brackets_at_once()
+    {
+        var cache = new ProcessCache(TimeSpan.FromSeconds(1), CmdlineMode.Full);
+        Assert.Equal("/app --token abc", Pass(cache).Command);
+        // Exited, not yet reaped: same pid and start time, an empty cmdline, state Z.
+        WriteProcess(comm: "app", start: 1234, uid: 1000, cmdline: "", state: 'Z');
+        Assert.Equal("[app]", Pass(cache).Command);
+    }
+
+    [Fact]
     public void A_young_process_is_read_again_every_sample()
     {
         // Started at 12.34 s after boot; at uptime 15 s it is under 10 s old (fork, then exec or setproctitle).
@@ -134,12 +144,12 @@ public sealed class ProcessCacheTests : IDisposable
         return Assert.Single(_processes);
     }
 
-    private void WriteProcess(string comm, ulong start, int uid, string cmdline)
+    private void WriteProcess(string comm, ulong start, int uid, string cmdline, char state = 'S')
     {
         var dir = Path.Combine(_root, "42");
         Directory.CreateDirectory(Path.Combine(dir, "fd"));
         File.WriteAllText(Path.Combine(dir, "fd", "0"), "");
-        File.WriteAllText(Path.Combine(dir, "stat"), $"42 ({comm}) S 1 42 42 0 -1 0 0 0 0 0 300 200 0 0 20 0 4 0 {start} 0 256 0\n");
+        File.WriteAllText(Path.Combine(dir, "stat"), $"42 ({comm}) {state} 1 42 42 0 -1 0 0 0 0 0 300 200 0 0 20 0 4 0 {start} 0 256 0\n");
         File.WriteAllText(Path.Combine(dir, "status"), $"Name:\t{comm}\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n");
         File.WriteAllText(Path.Combine(dir, "cmdline"), cmdline);
     }
