@@ -11,12 +11,14 @@ namespace Sidecars.Topz.Tests;
 public sealed class PermissionTests
 {
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task As_nobody_other_users_fds_are_null_and_nothing_fails()
     {
         var setpriv = Command.Require("setpriv");
+        using var copy = new ReadableCopy(Path.GetDirectoryName(RepoPaths.ProgramDll("topz"))!);
         var port = FreePort.Get();
         var psi = new ProcessStartInfo(setpriv) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", RepoPaths.ProgramDll("topz") })
+        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", Path.Combine(copy.Path, "topz.dll") })
         {
             psi.ArgumentList.Add(a);
         }
@@ -59,5 +61,29 @@ public sealed class PermissionTests
                 await topz.WaitForExitAsync();
             }
         }
+    }
+
+    /// <summary>The build output, copied where nobody can read it: the checkout may sit in a directory only its owner may enter.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private sealed class ReadableCopy : IDisposable
+    {
+        private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+
+        public ReadableCopy(string source)
+        {
+            Path = Directory.CreateTempSubdirectory("topz-nobody-").FullName;
+            File.SetUnixFileMode(Path, Readable);
+            foreach (var file in Directory.EnumerateFiles(source))
+            {
+                var target = System.IO.Path.Combine(Path, System.IO.Path.GetFileName(file));
+                File.Copy(file, target);
+                File.SetUnixFileMode(target, Readable);
+            }
+        }
+
+        public string Path { get; }
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }
