@@ -18,12 +18,16 @@ return await Sidecar.RunAsync(
             builder.Services.AddHttpForwarder();
             // YARP logs two lines per forwarded request at Information; the access log is the per-request record.
             builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-            // The host registers its factory by its concrete type; either registration works here.
-            builder.Services.AddSingleton(sp => new TerminatorMetrics(sp.GetService<IMetricFactory>() ?? sp.GetRequiredService<MetricFactory>()));
+            // The host registers only the registry (so images without prometheus-net metrics do not compile its default
+            // adapters in); the factory for it is made here. An IMetricFactory registered by a test wins.
+            builder.Services.AddSingleton(sp => new TerminatorMetrics(sp.GetService<IMetricFactory>() ?? Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>())));
             builder.Services.AddSingleton<CertificateStore>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<CertificateStore>());
             builder.Services.AddHostedService<UpstreamProbe>();
             builder.Services.AddSingleton<ProxyHandler>();
+            builder.Services.AddSingleton<BlockPool>();
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockPool>());
+            builder.Services.AddSingleton<IIdleMemoryOwner>(sp => sp.GetRequiredService<BlockPool>());
         },
         ConfigureKestrel = TlsListener.Configure,
         MapEndpoints = (app, options) =>

@@ -113,12 +113,9 @@ internal sealed partial class Terminator : IAsyncDisposable
 
     public string Url(string path) => new Uri(TlsUri, path).ToString();
 
-    public long PeakRssBytes()
-    {
-        var status = File.ReadAllText($"/proc/{_process.Pid}/status");
-        var kb = long.Parse(PeakRss().Match(status).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        return kb * 1024;
-    }
+    public long PeakRssBytes() => StatusKiB(PeakRss()) * 1024;
+
+    public long RssBytes() => StatusKiB(Rss()) * 1024;
 
     public async ValueTask DisposeAsync()
     {
@@ -126,6 +123,12 @@ internal sealed partial class Terminator : IAsyncDisposable
         await _process.DisposeAsync();
     }
 
+    private long StatusKiB(Regex field) =>
+        long.Parse(field.Match(File.ReadAllText($"/proc/{_process.Pid}/status")).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
     [GeneratedRegex(@"VmHWM:\s+(\d+) kB")]
     private static partial Regex PeakRss();
+
+    [GeneratedRegex(@"VmRSS:\s+(\d+) kB")]
+    private static partial Regex Rss();
 }

@@ -265,6 +265,9 @@ def main():
                     record(name, "handshakes_per_s", rps)
                     record(name, "handshake_p99_ms", p99 * 1000)
                     record(name, "upload_50mib_mib_s", upload_mib_s(f"{base}/upload", upload))
+                    # What stays resident once the load is over (the terminator gives memory back after 5-10 s idle).
+                    time.sleep(15)
+                    record(name, "rss_after_idle_mib", tree_rss_kib(proc.pid) / 1024)
                     loads.append(load_average())
                 finally:
                     stop(proc)
@@ -290,7 +293,8 @@ def report(results, runs, seconds, loads):
              ("new-connection p99 ms", "handshake_p99_ms", False),
              ("50 MiB upload MiB/s", "upload_50mib_mib_s", True),
              ("RSS idle MiB", "rss_idle_mib", False),
-             ("RSS after load MiB", "rss_load_mib", False)]
+             ("RSS after load MiB", "rss_load_mib", False),
+             ("RSS 15 s after the last load MiB", "rss_after_idle_mib", False)]
 
     cpu = "unknown CPU"
     with open("/proc/cpuinfo") as f:
