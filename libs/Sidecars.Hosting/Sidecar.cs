@@ -60,7 +60,9 @@ public static class Sidecar
         using var logger = SidecarLogging.Create(definition.Component, hosting.Logging, stdout);
         try
         {
-            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+            // The content root is the binary's folder, not the working directory: no image serves files from it, and
+            // a working directory the process may not read (a container's, a checkout's) must not stop the start.
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
             builder.Logging.ClearProviders();
             builder.Services.AddSerilog(logger, dispose: false);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = hosting.ShutdownGrace);
