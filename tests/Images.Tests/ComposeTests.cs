@@ -22,30 +22,13 @@ public sealed class ComposeTests(ImagesFixture images, ITestOutputHelper output)
             ["TOPZ_PORT"] = $"127.0.0.1:{port}",
         };
         using var http = new HttpClient { Timeout = Timeouts.Request };
-        var passed = false;
-        try
+        // Only nginx and topz: the file's other services have tests of their own.
+        await Scenario.ComposeAsync(environment, project, ["app", "topz"], images, output, async () =>
         {
-            // Only nginx and topz: Redis and its exporter, the file's other services, have a test of their own.
-            (await Compose.RunAsync(environment, project, "up", "-d", "app", "topz")).EnsureSuccess("docker-compose up");
-
             var snapshot = await TopzSnapshot.WaitForNginxAsync(http, port);
             output.WriteLine(snapshot?.Json ?? "(topz never answered)");
             Expect.SeesNginxAndItself(snapshot, await TopzSnapshot.ReadyzAsync(http, port));
             await Expect.RunsReadOnlyAsUser1654Async(project + "_topz_1");
-            passed = true;
-        }
-        catch
-        {
-            output.WriteLine(images.BuildOutput);
-            output.WriteLine(await Podman.DiagnoseAsync([project + "_app_1", project + "_topz_1"]));
-            throw;
-        }
-        finally
-        {
-            var left = await Compose.DownAsync(environment, project);
-            output.WriteLine(left ?? "docker-compose down removed everything");
-            // A failed cleanup fails a test that passed; it never hides the reason a test failed.
-            Assert.True(!passed || left is null, left);
-        }
+        });
     }
 }

@@ -28,32 +28,12 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
         var manifest = Path.Combine(_scratch.FullName, pod + ".yaml");
         var (podYaml, certificate) = ForThisMachine(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, Manifest)), pod, httpsPort, adminPort);
         await File.WriteAllTextAsync(manifest, podYaml);
-        var passed = false;
-        try
+        await Scenario.PodAsync(manifest, pod, ["app", "https-terminator"], images, output, async () =>
         {
-            (await Podman.RunAsync(Timeouts.Startup, "kube", "play", manifest)).EnsureSuccess("podman kube play");
-
             // --cacert with the Secret's certificate alone: the handshake succeeds only if that is what is served.
             await ExpectNginxOverHttpsAsync(httpsPort, adminPort, ["--cacert", certificate]);
             await Expect.RunsReadOnlyAsUser1654Async(pod + "-https-terminator");
-            passed = true;
-        }
-        catch
-        {
-            output.WriteLine(images.BuildOutput);
-            output.WriteLine(await Podman.DiagnoseAsync([pod + "-app", pod + "-https-terminator"]));
-            throw;
-        }
-        finally
-        {
-            var down = await Podman.RunAsync(Timeouts.Startup, "kube", "down", manifest);
-            output.WriteLine($"podman kube down (exit {down.ExitCode}):\n{down.Stdout}{down.Stderr}");
-            // A failed cleanup fails a test that passed; it never hides the reason a test failed.
-            if (passed)
-            {
-                down.EnsureSuccess("podman kube down");
-            }
-        }
+        });
     }
 
     [Fact]
@@ -72,29 +52,13 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
             ["TERMINATOR_ADMIN_PORT"] = $"127.0.0.1:{adminPort}",
             ["TOPZ_PORT"] = $"127.0.0.1:{FreePort.Get()}",
         };
-        var passed = false;
-        try
+        // Only nginx and the terminator: the file's other services have tests of their own.
+        await Scenario.ComposeAsync(environment, project, ["app", "https-terminator"], images, output, async () =>
         {
-            // Only nginx and the terminator: the file's other services have tests of their own.
-            (await Compose.RunAsync(environment, project, "up", "-d", "app", "https-terminator")).EnsureSuccess("docker-compose up");
-
             // No certificate in the compose file: the terminator makes a self-signed one (and logs its fingerprint).
             await ExpectNginxOverHttpsAsync(httpsPort, adminPort, ["--insecure"]);
             await Expect.RunsReadOnlyAsUser1654Async(project + "_https-terminator_1");
-            passed = true;
-        }
-        catch
-        {
-            output.WriteLine(images.BuildOutput);
-            output.WriteLine(await Podman.DiagnoseAsync([project + "_app_1", project + "_https-terminator_1"]));
-            throw;
-        }
-        finally
-        {
-            var left = await Compose.DownAsync(environment, project);
-            output.WriteLine(left ?? "docker-compose down removed everything");
-            Assert.True(!passed || left is null, left);
-        }
+        });
     }
 
     /// <summary>

@@ -17,34 +17,13 @@ public sealed partial class PodTests(ImagesFixture images, ITestOutputHelper out
         var manifest = Path.Combine(Path.GetTempPath(), pod + ".yaml");
         await File.WriteAllTextAsync(manifest, ForThisMachine(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "compose", "k8s", "topz.yaml")), pod, port));
         using var http = new HttpClient { Timeout = Timeouts.Request };
-        var passed = false;
-        try
+        await Scenario.PodAsync(manifest, pod, ["app", "topz"], images, output, async () =>
         {
-            (await Podman.RunAsync(Timeouts.Startup, "kube", "play", manifest)).EnsureSuccess("podman kube play");
-
             var snapshot = await TopzSnapshot.WaitForNginxAsync(http, port);
             output.WriteLine(snapshot?.Json ?? "(topz never answered)");
             Expect.SeesNginxAndItself(snapshot, await TopzSnapshot.ReadyzAsync(http, port));
             await Expect.RunsReadOnlyAsUser1654Async(pod + "-topz");
-            passed = true;
-        }
-        catch
-        {
-            output.WriteLine(images.BuildOutput);
-            output.WriteLine(await Podman.DiagnoseAsync([pod + "-app", pod + "-topz"]));
-            throw;
-        }
-        finally
-        {
-            var down = await Podman.RunAsync(Timeouts.Startup, "kube", "down", manifest);
-            File.Delete(manifest);
-            output.WriteLine($"podman kube down (exit {down.ExitCode}):\n{down.Stdout}{down.Stderr}");
-            // A failed cleanup fails a test that passed; it never hides the reason a test failed.
-            if (passed)
-            {
-                down.EnsureSuccess("podman kube down");
-            }
-        }
+        });
     }
 
     /// <summary>

@@ -27,59 +27,35 @@ public sealed partial class RedisExporterTests(ImagesFixture images, ITestOutput
             ForThisMachine(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "compose", "k8s", "redis-exporter.yaml"), cts.Token), pod, port),
             cts.Token);
         using var http = new HttpClient { Timeout = Timeouts.Request };
-        PrometheusServer? prometheus = null;
-        var passed = false;
-        try
+        await Scenario.PodAsync(manifest, pod, ["redis", "redis-exporter"], images, output, async () =>
         {
-            (await Podman.RunAsync(Timeouts.Startup, "kube", "play", manifest)).EnsureSuccess("podman kube play");
-
             var metrics = await WaitForRedisUpAsync(http, port, cts.Token);
             ExpectRedisFamilies(metrics);
             await Expect.RunsReadOnlyAsUser1654Async(pod + "-redis-exporter");
 
-            prometheus = await PrometheusServer.StartAsync(Job, $"127.0.0.1:{port}", cts.Token);
-            IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, string Value)> samples = [];
-            await Wait.UntilAsync(
-                async () =>
-                {
-                    samples = await prometheus.QueryAsync(http, "redis_up", cts.Token);
-                    return samples.Any(s => s.Value == "1");
-                },
-                Timeouts.Startup + Timeouts.Converge,
-                $"Prometheus on port {prometheus.Port} to have scraped redis_up 1 from the exporter on port {port}");
-            var sample = Assert.Single(samples);
-            Assert.Equal("1", sample.Value);
-            Assert.Equal(Job, sample.Labels["job"]);
-            Assert.Equal($"127.0.0.1:{port}", sample.Labels["instance"]);
-            passed = true;
-        }
-        catch
-        {
-            output.WriteLine(images.BuildOutput);
-            output.WriteLine(await Podman.DiagnoseAsync([pod + "-redis", pod + "-redis-exporter"]));
-            if (prometheus is not null)
+            await using var prometheus = await PrometheusServer.StartAsync(Job, $"127.0.0.1:{port}", cts.Token);
+            try
+            {
+                IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, string Value)> samples = [];
+                await Wait.UntilAsync(
+                    async () =>
+                    {
+                        samples = await prometheus.QueryAsync(http, "redis_up", cts.Token);
+                        return samples.Any(s => s.Value == "1");
+                    },
+                    Timeouts.Startup + Timeouts.Converge,
+                    $"Prometheus on port {prometheus.Port} to have scraped redis_up 1 from the exporter on port {port}");
+                var sample = Assert.Single(samples);
+                Assert.Equal("1", sample.Value);
+                Assert.Equal(Job, sample.Labels["job"]);
+                Assert.Equal($"127.0.0.1:{port}", sample.Labels["instance"]);
+            }
+            catch
             {
                 output.WriteLine("prometheus:\n" + prometheus.Output);
+                throw;
             }
-
-            throw;
-        }
-        finally
-        {
-            if (prometheus is not null)
-            {
-                await prometheus.DisposeAsync();
-            }
-
-            var down = await Podman.RunAsync(Timeouts.Startup, "kube", "down", manifest);
-            File.Delete(manifest);
-            output.WriteLine($"podman kube down (exit {down.ExitCode}):\n{down.Stdout}{down.Stderr}");
-            // A failed cleanup fails a test that passed; it never hides the reason a test failed.
-            if (passed)
-            {
-                down.EnsureSuccess("podman kube down");
-            }
-        }
+        });
     }
 
     [Fact]
@@ -97,28 +73,12 @@ public sealed partial class RedisExporterTests(ImagesFixture images, ITestOutput
             ["REDIS_EXPORTER_PORT"] = $"127.0.0.1:{port}",
         };
         using var http = new HttpClient { Timeout = Timeouts.Request };
-        var passed = false;
-        try
+        // Only Redis and its exporter: the file's other services have tests of their own.
+        await Scenario.ComposeAsync(environment, project, ["redis", "redis-exporter"], images, output, async () =>
         {
-            // Only Redis and its exporter: nginx and topz have a test of their own.
-            (await Compose.RunAsync(environment, project, "up", "-d", "redis", "redis-exporter")).EnsureSuccess("docker-compose up");
-
             ExpectRedisFamilies(await WaitForRedisUpAsync(http, port, cts.Token));
             await Expect.RunsReadOnlyAsUser1654Async(project + "_redis-exporter_1");
-            passed = true;
-        }
-        catch
-        {
-            output.WriteLine(images.BuildOutput);
-            output.WriteLine(await Podman.DiagnoseAsync([project + "_redis_1", project + "_redis-exporter_1"]));
-            throw;
-        }
-        finally
-        {
-            var left = await Compose.DownAsync(environment, project);
-            output.WriteLine(left ?? "docker-compose down removed everything");
-            Assert.True(!passed || left is null, left);
-        }
+        });
     }
 
     /// <summary>
