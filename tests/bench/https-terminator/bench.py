@@ -18,15 +18,12 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from procstats import free_port  # noqa: E402
+
 SIZES = [("0B", 0), ("1KiB", 1024), ("100KiB", 100 * 1024)]
 PROXY_CPU = "0"
 CLIENT_CPU = "1"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, timeout=30):

@@ -10,31 +10,15 @@ The whole measurement runs RUNS times against a fresh topz each time (same sleep
 import http.client
 import json
 import os
-import platform
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from procstats import free_port, cpu_seconds, percentile, machine  # noqa: E402
+
 PS_ARGS = ["ps", "-eo", "pid,ppid,user,stat,pcpu,rss,nlwp,lstart,args"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def gc_collections(port):
@@ -42,16 +26,6 @@ def gc_collections(port):
     conn.request("GET", "/metrics")
     text = conn.getresponse().read().decode()
     return sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines() if l.startswith("dotnet_gc_collections_total{"))
-
-
-def machine():
-    model = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} cores, {model}, Linux {platform.release()}"
 
 
 def measure(topz_binary, requests):
