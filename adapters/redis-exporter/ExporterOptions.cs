@@ -137,7 +137,7 @@ internal sealed class ExporterOptions
             RedactConfigMetrics = env.Bool(Prefix + "REDACT_CONFIG_METRICS", true, "leave out config settings that may hold secrets"),
             RedisOnlyMetrics = env.Bool(Prefix + "REDIS_ONLY_METRICS", false, "no process or runtime metrics of the exporter itself"),
             PingOnConnect = env.Bool(Prefix + "PING_ON_CONNECT", false, "PING after connecting and export exporter_last_scrape_ping_time_seconds"),
-            IsCluster = env.Bool(Prefix + "IS_CLUSTER", false, "the target is a Redis Cluster node"),
+            IsCluster = env.Bool(Prefix + "IS_CLUSTER", false, "the target is a Redis Cluster node: key and stream checks SCAN every primary and read keys where their slot lives"),
             SetClientName = env.Bool(Prefix + "SET_CLIENT_NAME", true, "name the exporter's connection redis_exporter"),
             BasicAuthUser = env.OptionalString(Prefix + "BASIC_AUTH_USERNAME", "user name of HTTP basic auth on the exporter"),
             BasicAuthPassword = env.OptionalString(Prefix + "BASIC_AUTH_PASSWORD", "password of HTTP basic auth on the exporter (never logged)"),
@@ -157,6 +157,23 @@ internal sealed class ExporterOptions
         if ((options.BasicAuthUser is null) != (options.BasicAuthPassword is null))
         {
             env.Error(Prefix + "BASIC_AUTH_USERNAME", "set both BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD, or neither");
+        }
+
+        if (options.IsCluster)
+        {
+            // A cluster has database 0 only; a dbN entry could never match, which is better said at start than
+            // found out from a family that never appears.
+            foreach (var (name, specs) in new[]
+            {
+                ("CHECK_KEYS", options.CheckKeys), ("CHECK_SINGLE_KEYS", options.CheckSingleKeys), ("COUNT_KEYS", options.CountKeys),
+                ("CHECK_STREAMS", options.CheckStreams), ("CHECK_SINGLE_STREAMS", options.CheckSingleStreams),
+            })
+            {
+                if (specs.FirstOrDefault(s => s.Database != 0) is { } bad)
+                {
+                    env.Error(Prefix + name, $"'db{bad.Database.ToString(CultureInfo.InvariantCulture)}={bad.Key}': a Redis Cluster has db0 only (REDIS_EXPORTER_IS_CLUSTER is true)");
+                }
+            }
         }
 
         if ((options.TlsClientCertFile is null) != (options.TlsClientKeyFile is null))

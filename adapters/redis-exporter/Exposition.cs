@@ -32,6 +32,19 @@ internal sealed class Exposition
         f.Samples.Add(new Sample(sampleName, labels, value));
     }
 
+    /// <summary>Adds every sample of <paramref name="other"/>, for families collected apart and kept only when complete.</summary>
+    public void AddAll(Exposition other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        foreach (var (name, family) in other._families)
+        {
+            foreach (var sample in family.Samples)
+            {
+                Add(name, family.Type, family.Help, sample.Name, sample.Value, sample.Labels);
+            }
+        }
+    }
+
     public void WriteTo(MetricsText text)
     {
         var names = new string[_families.Count];

@@ -6,14 +6,81 @@ namespace Sidecars.RedisExporter;
 /// <summary>The per-key families the peer exports on request: CHECK_KEYS, CHECK_SINGLE_KEYS, COUNT_KEYS, streams, scripts.</summary>
 internal static class KeyMetrics
 {
-    public static async Task WriteAsync(Exposition e, string ns, ExporterOptions options, ConnectionMultiplexer mux, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the key families. On a cluster (<paramref name="cluster"/>) patterns are scanned on every primary that
+    /// owns slots and keys are read on the node owning their slot; the result is then the reason a node could not be
+    /// read (the families written so far are incomplete), or null. Elsewhere Redis errors propagate as for any command.
+    /// </summary>
+    public static async Task<string?> WriteAsync(Exposition e, string ns, ExporterOptions options, ConnectionMultiplexer mux, IServer server, bool cluster, CancellationToken cancellationToken)
     {
         if (options.CheckKeys.Count + options.CheckSingleKeys.Count + options.CountKeys.Count + options.CheckStreams.Count + options.CheckSingleStreams.Count + options.Scripts.Count == 0)
         {
-            return;
+            return null;
         }
 
-        var server = mux.GetServer(mux.GetEndPoints()[0]);
+        if (!cluster)
+        {
+            await WriteAllAsync(e, ns, options, mux, server, [server], cluster: false, cancellationToken);
+            return null;
+        }
+
+        try
+        {
+            var primaries = await PrimariesAsync(mux, server);
+            if (primaries.Error is not null)
+            {
+                return primaries.Error;
+            }
+
+            await WriteAllAsync(e, ns, options, mux, server, primaries.Servers, cluster: true, cancellationToken);
+            return null;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Another node failed (the configured one answered INFO a moment ago): the scrape of this node stands.
+            return "cluster key checks: " + ex.Message;
+        }
+    }
+
+    /// <summary>
+    /// The primaries that own slots, as the configured node sees the cluster now (CLUSTER NODES, so a failover is
+    /// followed), each on the multiplexer's connection to it; or why one of them cannot be read.
+    /// </summary>
+    private static async Task<(IServer[] Servers, string? Error)> PrimariesAsync(ConnectionMultiplexer mux, IServer server)
+    {
+        var topology = await server.ClusterNodesAsync();
+        var servers = new List<IServer>();
+        foreach (var node in topology?.Nodes.Where(n => !n.IsReplica && n.Slots.Count > 0) ?? [])
+        {
+            if (node.EndPoint is null)
+            {
+                return ([], $"cluster node {node.NodeId} owns slots but has no address");
+            }
+
+            IServer primary;
+            try
+            {
+                primary = mux.GetServer(node.EndPoint);
+            }
+            catch (ArgumentException)
+            {
+                // A node that joined after the multiplexer's last look at the topology: it is found on a later scrape.
+                return ([], $"cluster node {node.EndPoint} is not known to the exporter yet");
+            }
+
+            if (!primary.IsConnected)
+            {
+                return ([], $"cluster node {node.EndPoint} is not connected");
+            }
+
+            servers.Add(primary);
+        }
+
+        return servers.Count == 0 ? ([], "the cluster has no primary that owns slots") : ([.. servers], null);
+    }
+
+    private static async Task WriteAllAsync(Exposition e, string ns, ExporterOptions options, ConnectionMultiplexer mux, IServer server, IServer[] scanned, bool cluster, CancellationToken cancellationToken)
+    {
         var keys = new List<(int Db, RedisKey Key)>();
         foreach (var spec in options.CheckSingleKeys)
         {
@@ -22,12 +89,10 @@ internal static class KeyMetrics
 
         foreach (var spec in options.CheckKeys)
         {
-            await foreach (var key in server.KeysAsync(spec.Database, spec.Key, options.CheckKeysBatchSize).WithCancellation(cancellationToken))
-            {
-                keys.Add((spec.Database, key));
-            }
+            await ScanAsync(scanned, spec, options.CheckKeysBatchSize, keys, cancellationToken);
         }
 
+        // On a cluster the multiplexer sends each key's commands to the node owning its slot.
         foreach (var (db, key) in keys.Distinct())
         {
             await WriteKeyAsync(e, ns, mux.GetDatabase(db), db, key);
@@ -35,12 +100,8 @@ internal static class KeyMetrics
 
         foreach (var spec in options.CountKeys)
         {
-            long count = 0;
-            await foreach (var unused in server.KeysAsync(spec.Database, spec.Key, options.CheckKeysBatchSize).WithCancellation(cancellationToken))
-            {
-                count++;
-            }
-
+            // Counted, not kept: a count is asked for precisely where there are too many keys to list.
+            var count = await ScanAsync(scanned, spec, options.CheckKeysBatchSize, null, cancellationToken);
             e.Gauge(ns + "_keys_count", "Count of keys", count, ("db", Db(spec.Database)), ("key", spec.Key));
         }
 
@@ -52,10 +113,7 @@ internal static class KeyMetrics
 
         foreach (var spec in options.CheckStreams)
         {
-            await foreach (var key in server.KeysAsync(spec.Database, spec.Key, options.CheckKeysBatchSize).WithCancellation(cancellationToken))
-            {
-                streams.Add((spec.Database, key));
-            }
+            await ScanAsync(scanned, spec, options.CheckKeysBatchSize, streams, cancellationToken);
         }
 
         foreach (var (db, key) in streams.Distinct())
@@ -65,8 +123,26 @@ internal static class KeyMetrics
 
         foreach (var (path, source) in options.Scripts)
         {
-            await WriteScriptAsync(e, ns, mux.GetDatabase(), path, source);
+            // A script names no keys, so a cluster multiplexer would pick any primary; it runs on the configured node,
+            // as the peer runs it.
+            await WriteScriptAsync(e, ns, cluster ? () => server.ExecuteAsync("EVAL", source, 0) : () => mux.GetDatabase().ScriptEvaluateAsync(source), path);
         }
+    }
+
+    /// <summary>SCANs a pattern on each server (a cluster's slots are split among them); adds the keys found unless counting only.</summary>
+    private static async Task<long> ScanAsync(IServer[] servers, KeySpec spec, int batchSize, List<(int Db, RedisKey Key)>? into, CancellationToken cancellationToken)
+    {
+        long count = 0;
+        foreach (var server in servers)
+        {
+            await foreach (var key in server.KeysAsync(spec.Database, spec.Key, batchSize).WithCancellation(cancellationToken))
+            {
+                into?.Add((spec.Database, key));
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private static string Db(int db) => "db" + db.ToString(CultureInfo.InvariantCulture);
@@ -168,11 +244,11 @@ internal static class KeyMetrics
         return double.TryParse(ms, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
     }
 
-    private static async Task WriteScriptAsync(Exposition e, string ns, IDatabase db, string path, string source)
+    private static async Task WriteScriptAsync(Exposition e, string ns, Func<Task<RedisResult>> evaluate, string path)
     {
         try
         {
-            var result = await db.ScriptEvaluateAsync(source);
+            var result = await evaluate();
             if (result.Resp2Type == ResultType.Array)
             {
                 var items = (RedisResult[])result!;

@@ -45,7 +45,7 @@ internal sealed class RedisTarget : IAsyncDisposable
     {
         LastUsedUtc = DateTime.UtcNow;
         var mux = Volatile.Read(ref _mux);
-        if (mux is { IsConnected: true })
+        if (IsUp(mux))
         {
             return (mux.GetServer(mux.GetEndPoints()[0]), mux, Stats.ConnectSeconds, null);
         }
@@ -54,7 +54,7 @@ internal sealed class RedisTarget : IAsyncDisposable
         try
         {
             mux = _mux;
-            if (mux is { IsConnected: true })
+            if (IsUp(mux))
             {
                 return (mux.GetServer(mux.GetEndPoints()[0]), mux, Stats.ConnectSeconds, null);
             }
@@ -143,6 +143,13 @@ internal sealed class RedisTarget : IAsyncDisposable
 
         _connectGate.Dispose();
     }
+
+    /// <summary>
+    /// Whether the connection to the configured node is up. On a cluster node the multiplexer also holds connections
+    /// to the other nodes and counts as connected while any of them is, so it is asked about the configured one.
+    /// </summary>
+    private static bool IsUp([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] ConnectionMultiplexer? mux) =>
+        mux is { IsConnected: true } && mux.GetServer(mux.GetEndPoints()[0]).IsConnected;
 
     private ConfigurationOptions Configuration()
     {

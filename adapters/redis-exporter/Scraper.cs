@@ -63,6 +63,7 @@ internal sealed class Scraper : IAsyncDisposable
         var e = new Exposition();
         var started = Stopwatch.GetTimestamp();
         string? error = null;
+        string? keyError = null;
         InfoMetrics.InfoSummary? summary = null;
         var (server, mux, connectSeconds, connectError) = await target.ConnectAsync(cancellationToken);
         if (server is null || mux is null)
@@ -73,7 +74,7 @@ internal sealed class Scraper : IAsyncDisposable
         {
             try
             {
-                summary = await CollectAsync(e, target, server, mux, cancellationToken);
+                (summary, keyError) = await CollectAsync(e, target, server, mux, cancellationToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidOperationException)
             {
@@ -91,10 +92,15 @@ internal sealed class Scraper : IAsyncDisposable
             e = new Exposition();
             Log.ScrapeFailed(_log, target.Address.Display, error);
         }
+        else if (keyError is not null)
+        {
+            // The node itself answered: it stays up, the error says which part of the cluster could not be read.
+            Log.ScrapeFailed(_log, target.Address.Display, keyError);
+        }
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         target.Stats.Record(seconds);
-        WriteExporterFamilies(e, target, error, seconds, connectSeconds, summary);
+        WriteExporterFamilies(e, target, error ?? keyError, up: error is null, seconds, connectSeconds, summary);
         return e;
     }
 
@@ -108,7 +114,8 @@ internal sealed class Scraper : IAsyncDisposable
         _targets.Clear();
     }
 
-    private async Task<InfoMetrics.InfoSummary> CollectAsync(Exposition e, RedisTarget target, IServer server, ConnectionMultiplexer mux, CancellationToken cancellationToken)
+    /// <summary>The node's families; with them, why a cluster's key checks could not be completed, if they could not.</summary>
+    private async Task<(InfoMetrics.InfoSummary Summary, string? KeyError)> CollectAsync(Exposition e, RedisTarget target, IServer server, ConnectionMultiplexer mux, CancellationToken cancellationToken)
     {
         // Everything is sent at once and pipelined on the one connection: one round trip, not one per command.
         var info = server.ExecuteAsync("INFO", "ALL");
@@ -123,6 +130,11 @@ internal sealed class Scraper : IAsyncDisposable
         var fields = InfoMetrics.Parse(infoText);
         var configMap = ConfigMap(await config);
         var databases = configMap.TryGetValue("databases", out var d) && int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 16;
+        if (fields.TryGetValue("cluster_enabled", out var clusterEnabled) && clusterEnabled == "1")
+        {
+            // A cluster node has db0 only, whatever its `databases` says; the peer pads no other database there.
+            databases = 1;
+        }
         var now = DateTimeOffset.UtcNow;
         var summary = InfoMetrics.Write(e, _ns, fields, databases, _options.InclSystemMetrics, now);
 
@@ -141,7 +153,8 @@ internal sealed class Scraper : IAsyncDisposable
         WriteCluster(e, await cluster);
         if (await clients is { } clientList)
         {
-            WriteClientList(e, (string?)clientList ?? "", now);
+            // Under RESP3 the reply is a verbatim string: the cast would keep its "txt:" marker on the first field.
+            WriteClientList(e, clientList.ToString(out _) ?? "", now);
         }
 
         if (await ping is { } pingSeconds)
@@ -149,8 +162,23 @@ internal sealed class Scraper : IAsyncDisposable
             e.Gauge(_ns + "_exporter_last_scrape_ping_time_seconds", "exporter_last_scrape_ping_time_seconds metric", pingSeconds);
         }
 
-        await KeyMetrics.WriteAsync(e, _ns, _options, mux, cancellationToken);
-        return summary;
+        if (!(_options.IsCluster && summary.ClusterEnabled))
+        {
+            await KeyMetrics.WriteAsync(e, _ns, _options, mux, server, cluster: false, cancellationToken);
+            return (summary, null);
+        }
+
+        // Collected apart and kept only when every node answered: a count or key list missing a node's share would
+        // read as keys gone.
+        var keys = new Exposition();
+        var keyError = await KeyMetrics.WriteAsync(keys, _ns, _options, mux, server, cluster: true, cancellationToken);
+        if (keyError is not null)
+        {
+            return (summary, target.Redact(keyError));
+        }
+
+        e.AddAll(keys);
+        return (summary, null);
     }
 
     private static async Task<double?> PingAsync(IServer server)
@@ -371,7 +399,8 @@ internal sealed class Scraper : IAsyncDisposable
             return;
         }
 
-        foreach (var (key, value) in InfoMetrics.Parse((string?)reply ?? ""))
+        // Under RESP3 the reply is a verbatim string: the cast would keep its "txt:" marker on the first field.
+        foreach (var (key, value) in InfoMetrics.Parse(reply.ToString(out _) ?? ""))
         {
             var name = key switch
             {
@@ -439,11 +468,11 @@ internal sealed class Scraper : IAsyncDisposable
         }
     }
 
-    private void WriteExporterFamilies(Exposition e, RedisTarget target, string? error, double seconds, double connectSeconds, InfoMetrics.InfoSummary? summary)
+    private void WriteExporterFamilies(Exposition e, RedisTarget target, string? error, bool up, double seconds, double connectSeconds, InfoMetrics.InfoSummary? summary)
     {
         var ns = _ns;
         var stats = target.Stats;
-        e.Gauge(ns + "_up", "Information about the Redis instance", error is null ? 1 : 0);
+        e.Gauge(ns + "_up", "Information about the Redis instance", up ? 1 : 0);
         e.Gauge(ns + "_exporter_last_scrape_error", "The last scrape error status.", error is null ? 0 : 1, ("err", error ?? ""));
         e.Gauge(ns + "_exporter_last_scrape_duration_seconds", "exporter_last_scrape_duration_seconds metric", seconds);
         e.Gauge(ns + "_exporter_last_scrape_connect_time_seconds", "exporter_last_scrape_connect_time_seconds metric", connectSeconds);

@@ -38,6 +38,19 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void Bind_IsCluster_RejectsDatabasesOtherThanZero()
+    {
+        var cluster = new EnvReader(new Hashtable { ["REDIS_EXPORTER_IS_CLUSTER"] = "true", ["REDIS_EXPORTER_CHECK_KEYS"] = "db0=a*,db1=b*", ["REDIS_EXPORTER_COUNT_KEYS"] = "c*" });
+        var o = ExporterOptions.Bind(cluster);
+        Assert.True(o.IsCluster);
+        Assert.Single(cluster.Errors);
+
+        var standalone = new EnvReader(new Hashtable { ["REDIS_EXPORTER_CHECK_KEYS"] = "db0=a*,db1=b*" });
+        _ = ExporterOptions.Bind(standalone);
+        Assert.Empty(standalone.Errors);
+    }
+
+    [Fact]
     public void Bind_ConfigCommandDash_SkipsConfig()
     {
         var o = ExporterOptions.Bind(new EnvReader(new Hashtable { ["REDIS_EXPORTER_CONFIG_COMMAND"] = "-" }));
