@@ -93,9 +93,10 @@ internal static class KeyMetrics
         }
 
         // On a cluster the multiplexer sends each key's commands to the node owning its slot.
+        var single = options.CheckSingleKeys.Select(k => (k.Database, (RedisKey)k.Key)).ToHashSet();
         foreach (var (db, key) in keys.Distinct())
         {
-            await WriteKeyAsync(e, ns, mux.GetDatabase(db), db, key);
+            await WriteKeyAsync(e, ns, mux.GetDatabase(db), db, key, single.Contains((db, key)));
         }
 
         foreach (var spec in options.CountKeys)
@@ -147,10 +148,18 @@ internal static class KeyMetrics
 
     private static string Db(int db) => "db" + db.ToString(CultureInfo.InvariantCulture);
 
-    private static async Task WriteKeyAsync(Exposition e, string ns, IDatabase db, int dbIndex, RedisKey key)
+    private static async Task WriteKeyAsync(Exposition e, string ns, IDatabase db, int dbIndex, RedisKey key, bool single)
     {
         (string, string)[] labels = [("db", Db(dbIndex)), ("key", key.ToString())];
         var type = await db.KeyTypeAsync(key);
+        if (type == RedisType.None && single)
+        {
+            // A named key that does not exist (an empty queue, say) is size 0, as the peer reports it: alerts on it
+            // see a value, not an absent series.
+            e.Gauge(ns + "_key_size", "The length or size of \"key\"", 0, labels);
+            return;
+        }
+
         double? size = type switch
         {
             RedisType.String => await db.StringLengthAsync(key),
