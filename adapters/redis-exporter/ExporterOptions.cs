@@ -80,6 +80,15 @@ internal sealed class ExporterOptions
 
     public bool SkipTlsVerification { get; init; }
 
+    public string? TlsServerCertFile { get; init; }
+
+    public string? TlsServerKeyFile { get; init; }
+
+    public string? TlsServerCaCertFile { get; init; }
+
+    public System.Security.Authentication.SslProtocols TlsServerProtocols { get; init; } =
+        System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+
     public static ExporterOptions Bind(EnvReader env)
     {
         ArgumentNullException.ThrowIfNull(env);
@@ -145,6 +154,10 @@ internal sealed class ExporterOptions
             TlsClientKeyFile = File(env, Prefix + "TLS_CLIENT_KEY_FILE", "client key (PEM) for TLS to Redis"),
             TlsCaCertFile = File(env, Prefix + "TLS_CA_CERT_FILE", "CA certificate (PEM) that signs Redis' certificate"),
             SkipTlsVerification = env.Bool(Prefix + "SKIP_TLS_VERIFICATION", false, "do not verify Redis' TLS certificate"),
+            TlsServerCertFile = File(env, Prefix + "TLS_SERVER_CERT_FILE", "certificate chain (PEM) for HTTPS on the exporter's own port; reloaded when the file changes"),
+            TlsServerKeyFile = File(env, Prefix + "TLS_SERVER_KEY_FILE", "key (PEM) of TLS_SERVER_CERT_FILE"),
+            TlsServerCaCertFile = File(env, Prefix + "TLS_SERVER_CA_CERT_FILE", "CA (PEM) that must sign a client certificate, which is then required"),
+            TlsServerProtocols = WebTlsVersion(env),
         };
 
         // Read here so it is validated and listed; the host turns it into LOG_FORMAT (see Program.cs).
@@ -180,6 +193,8 @@ internal sealed class ExporterOptions
         {
             env.Error(Prefix + "TLS_CLIENT_CERT_FILE", "set both TLS_CLIENT_CERT_FILE and TLS_CLIENT_KEY_FILE, or neither");
         }
+
+        WebTls.Validate(env, options);
 
         return options;
     }
@@ -246,6 +261,26 @@ internal sealed class ExporterOptions
         }
 
         return keys;
+    }
+
+    private static System.Security.Authentication.SslProtocols WebTlsVersion(EnvReader env)
+    {
+        var text = env.String(Prefix + "TLS_SERVER_MIN_VERSION", "TLS1.2", "lowest TLS version of the exporter's HTTPS: TLS1.2 or TLS1.3");
+        switch (text.Trim().ToUpperInvariant())
+        {
+            case "TLS1.2":
+                return System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+            case "TLS1.3":
+                return System.Security.Authentication.SslProtocols.Tls13;
+            case "TLS1.0" or "TLS1.1":
+                env.Error(Prefix + "TLS_SERVER_MIN_VERSION", $"'{text}' is not offered (TLS 1.0 and 1.1 are broken); use TLS1.2 or TLS1.3");
+                break;
+            default:
+                env.Error(Prefix + "TLS_SERVER_MIN_VERSION", $"'{text}' is not one of: TLS1.2, TLS1.3");
+                break;
+        }
+
+        return System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
     }
 
     private static string? File(EnvReader env, string name, string description)

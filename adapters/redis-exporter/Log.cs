@@ -22,4 +22,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 105, EventName = "Disconnected", Level = LogLevel.Information, Message = "Dropped the connection to {Target}: {Reason}")]
     public static partial void Disconnected(ILogger logger, string target, string reason);
+
+    [LoggerMessage(EventId = 120, EventName = "WebCertificateReloaded", Level = LogLevel.Information, Message = "Web TLS certificate reloaded: {Subject}, valid until {NotAfter:O}")]
+    public static partial void WebCertificateReloaded(ILogger logger, string subject, DateTime notAfter);
+
+    [LoggerMessage(EventId = 121, EventName = "WebCertificateReloadFailed", Level = LogLevel.Warning, Message = "Web TLS certificate not reloaded, the previous one keeps serving: {Reason}")]
+    public static partial void WebCertificateReloadFailed(ILogger logger, string reason);
 }

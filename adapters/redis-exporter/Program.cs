@@ -11,6 +11,7 @@ return await Sidecar.RunAsync(
         EnvPrefix = ExporterOptions.Prefix,
         Bind = ExporterOptions.Bind,
         AdminAddress = o => o.ListenAddress,
+        ConfigureAdminListener = WebTls.Configure,
         // The telemetry path is configurable and carries the Redis families; Endpoints maps it.
         MapMetricsEndpoint = false,
         ConfigureServices = (builder, options) => builder.Services.AddSingleton<Scraper>(),

@@ -70,7 +70,12 @@ public static class Sidecar
             builder.WebHost.ConfigureKestrel(k =>
             {
                 k.AddServerHeader = false;
-                Listen(k, admin, definition.ConfigureKestrel is null ? null : AdminListener.Mark);
+                Action<ListenOptions>? mark = definition.ConfigureKestrel is null ? null : AdminListener.Mark;
+                Listen(k, admin, definition.ConfigureAdminListener is not { } configure ? mark : listen =>
+                {
+                    mark?.Invoke(listen);
+                    configure(listen, options);
+                });
                 definition.ConfigureKestrel?.Invoke(k, options);
             });
 

@@ -30,6 +30,9 @@ public sealed class SidecarDefinition<TOptions>
     /// </summary>
     public Action<KestrelServerOptions, TOptions>? ConfigureKestrel { get; init; }
 
+    /// <summary>Configures the admin listener itself after the host's settings: HTTPS on it, say.</summary>
+    public Action<ListenOptions, TOptions>? ConfigureAdminListener { get; init; }
+
     /// <summary>
     /// Whether the host maps its own <c>GET /metrics</c>. An image whose metrics path is configurable, or which writes
     /// the host's series into its own exposition, turns it off and maps the path itself.
