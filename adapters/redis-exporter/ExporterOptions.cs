@@ -47,6 +47,12 @@ internal sealed class ExporterOptions
 
     public int CheckKeysBatchSize { get; init; } = 1000;
 
+    /// <summary>Lua patterns; a key's group is the captures of the first one it matches (<c>CHECK_KEY_GROUPS</c>).</summary>
+    public IReadOnlyList<string> CheckKeyGroups { get; init; } = [];
+
+    /// <summary>Groups per database exported by name, the largest by memory; the rest are summed as <c>overflow</c>.</summary>
+    public int MaxDistinctKeyGroups { get; init; } = 100;
+
     /// <summary>Lua scripts (file name, source) whose results become <c>script_values</c>.</summary>
     public IReadOnlyList<(string Path, string Source)> Scripts { get; init; } = [];
 
@@ -138,6 +144,9 @@ internal sealed class ExporterOptions
             CheckStreams = Keys(env, Prefix + "CHECK_STREAMS", "comma separated [dbN=]pattern list of streams, searched with SCAN"),
             CheckSingleStreams = Keys(env, Prefix + "CHECK_SINGLE_STREAMS", "comma separated [dbN=]stream list"),
             CheckKeysBatchSize = env.Int(Prefix + "CHECK_KEYS_BATCH_SIZE", 1000, "COUNT of each SCAN call", min: 1, max: 1_000_000),
+            CheckKeyGroups = KeyGroupPatterns(env),
+            // The peer takes any int and panics on a negative one; 0 is kept: every group then goes to overflow, as there.
+            MaxDistinctKeyGroups = env.Int(Prefix + "MAX_DISTINCT_KEY_GROUPS", 100, "key groups per database exported by name (the largest by memory); the others are summed as the group overflow; 0 puts every group there", min: 0, max: 1_000_000),
             Scripts = ReadScripts(env),
             ExportClientList = env.Bool(Prefix + "EXPORT_CLIENT_LIST", false, "export CLIENT LIST as connected_client_info series"),
             ExportClientPort = env.Bool(Prefix + "EXPORT_CLIENT_PORT", false, "include the client port in the client list series"),
@@ -281,6 +290,29 @@ internal sealed class ExporterOptions
         }
 
         return System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+    }
+
+    private static string[] KeyGroupPatterns(EnvReader env)
+    {
+        var raw = env.OptionalString(Prefix + "CHECK_KEY_GROUPS", "comma separated Lua patterns grouping all keys of every database: a key's group is the captures of the first pattern it matches, else unclassified; key_group_count, key_group_memory_usage_bytes, number_of_distinct_key_groups");
+        if (raw is null)
+        {
+            return [];
+        }
+
+        // Empty entries are dropped and blanks trimmed, as the peer does (an empty pattern would match every key).
+        var patterns = raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var pattern in patterns)
+        {
+            // Lua reports a bad pattern only when a key reaches the faulty part, so it would surface as an error on
+            // some scrapes, in some databases; said once at start instead.
+            if (LuaPattern.Problem(pattern) is { } problem)
+            {
+                env.Error(Prefix + "CHECK_KEY_GROUPS", $"'{pattern}' is not a valid Lua pattern: {problem}");
+            }
+        }
+
+        return patterns;
     }
 
     private static string? File(EnvReader env, string name, string description)

@@ -64,6 +64,7 @@ internal sealed class Scraper : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         string? error = null;
         string? keyError = null;
+        long keyGroupsMilliseconds = 0;
         InfoMetrics.InfoSummary? summary = null;
         var (server, mux, connectSeconds, connectError) = await target.ConnectAsync(cancellationToken);
         if (server is null || mux is null)
@@ -74,7 +75,7 @@ internal sealed class Scraper : IAsyncDisposable
         {
             try
             {
-                (summary, keyError) = await CollectAsync(e, target, server, mux, cancellationToken);
+                (summary, keyError, keyGroupsMilliseconds) = await CollectAsync(e, target, server, mux, cancellationToken);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidOperationException)
             {
@@ -94,13 +95,14 @@ internal sealed class Scraper : IAsyncDisposable
         }
         else if (keyError is not null)
         {
-            // The node itself answered: it stays up, the error says which part of the cluster could not be read.
+            // The node itself answered: it stays up, the error says which part of the cluster (or which database's key
+            // groups) could not be read.
             Log.ScrapeFailed(_log, target.Address.Display, keyError);
         }
 
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         target.Stats.Record(seconds);
-        WriteExporterFamilies(e, target, error ?? keyError, up: error is null, seconds, connectSeconds, summary);
+        WriteExporterFamilies(e, target, error ?? keyError, up: error is null, seconds, connectSeconds, error is null ? keyGroupsMilliseconds : 0, summary);
         return e;
     }
 
@@ -114,8 +116,11 @@ internal sealed class Scraper : IAsyncDisposable
         _targets.Clear();
     }
 
-    /// <summary>The node's families; with them, why a cluster's key checks could not be completed, if they could not.</summary>
-    private async Task<(InfoMetrics.InfoSummary Summary, string? KeyError)> CollectAsync(Exposition e, RedisTarget target, IServer server, ConnectionMultiplexer mux, CancellationToken cancellationToken)
+    /// <summary>
+    /// The node's families; with them, why a cluster's key checks or a database's key groups could not be completed, if
+    /// they could not, and how long the key groups took.
+    /// </summary>
+    private async Task<(InfoMetrics.InfoSummary Summary, string? KeyError, long KeyGroupsMilliseconds)> CollectAsync(Exposition e, RedisTarget target, IServer server, ConnectionMultiplexer mux, CancellationToken cancellationToken)
     {
         // Everything is sent at once and pipelined on the one connection: one round trip, not one per command.
         var info = server.ExecuteAsync("INFO", "ALL");
@@ -162,10 +167,13 @@ internal sealed class Scraper : IAsyncDisposable
             e.Gauge(_ns + "_exporter_last_scrape_ping_time_seconds", "exporter_last_scrape_ping_time_seconds metric", pingSeconds);
         }
 
+        // Every database the node has, as the peer covers them (a cluster node: db0 only), on the configured node.
+        var (keyGroupsMilliseconds, keyGroupsError) = await KeyGroups.WriteAsync(e, _ns, _options, mux, server, databases, onServer: summary.ClusterEnabled, cancellationToken);
+        keyGroupsError = keyGroupsError is null ? null : target.Redact(keyGroupsError);
         if (!(_options.IsCluster && summary.ClusterEnabled))
         {
             await KeyMetrics.WriteAsync(e, _ns, _options, mux, server, cluster: false, cancellationToken);
-            return (summary, null);
+            return (summary, keyGroupsError, keyGroupsMilliseconds);
         }
 
         // Collected apart and kept only when every node answered: a count or key list missing a node's share would
@@ -174,11 +182,11 @@ internal sealed class Scraper : IAsyncDisposable
         var keyError = await KeyMetrics.WriteAsync(keys, _ns, _options, mux, server, cluster: true, cancellationToken);
         if (keyError is not null)
         {
-            return (summary, target.Redact(keyError));
+            return (summary, target.Redact(keyError), keyGroupsMilliseconds);
         }
 
         e.AddAll(keys);
-        return (summary, null);
+        return (summary, keyGroupsError, keyGroupsMilliseconds);
     }
 
     private static async Task<double?> PingAsync(IServer server)
@@ -468,7 +476,7 @@ internal sealed class Scraper : IAsyncDisposable
         }
     }
 
-    private void WriteExporterFamilies(Exposition e, RedisTarget target, string? error, bool up, double seconds, double connectSeconds, InfoMetrics.InfoSummary? summary)
+    private void WriteExporterFamilies(Exposition e, RedisTarget target, string? error, bool up, double seconds, double connectSeconds, long keyGroupsMilliseconds, InfoMetrics.InfoSummary? summary)
     {
         var ns = _ns;
         var stats = target.Stats;
@@ -480,7 +488,7 @@ internal sealed class Scraper : IAsyncDisposable
         e.Add(ns + "_exporter_scrape_duration_seconds", "summary", "Duration of scrape by the exporter", ns + "_exporter_scrape_duration_seconds_sum", stats.DurationSum);
         e.Add(ns + "_exporter_scrape_duration_seconds", "summary", "Duration of scrape by the exporter", ns + "_exporter_scrape_duration_seconds_count", stats.Scrapes);
         e.Counter(ns + "_target_scrape_request_errors_total", "Errors in requests to the exporter", BadTargetRequests);
-        e.Gauge(ns + "_last_key_groups_scrape_duration_milliseconds", "Duration of the last key group metrics scrape in milliseconds", 0);
+        e.Gauge(ns + "_last_key_groups_scrape_duration_milliseconds", "Duration of the last key group metrics scrape in milliseconds", keyGroupsMilliseconds);
         e.Gauge(ns + "_exporter_build_info", "redis exporter build_info", 1,
             ("build_date", BuildInfo.Date), ("commit_sha", BuildInfo.Revision), ("golang_version", BuildInfo.Runtime), ("version", BuildInfo.Version));
         if (summary?.RedisVersion is { } version)
