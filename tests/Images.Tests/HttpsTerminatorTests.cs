@@ -85,8 +85,17 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
         Assert.EndsWith("\n200 2", last.Stdout, StringComparison.Ordinal);
 
         using var http = new HttpClient { Timeout = Timeouts.Request };
-        using var readyz = await http.GetAsync(new Uri($"http://127.0.0.1:{adminPort}/readyz"));
-        Assert.Equal(HttpStatusCode.OK, readyz.StatusCode);
+        // The terminator probes the app once a second: nginx may have started answering since the last probe.
+        var ready = HttpStatusCode.ServiceUnavailable;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                using var readyz = await http.GetAsync(new Uri($"http://127.0.0.1:{adminPort}/readyz"));
+                ready = readyz.StatusCode;
+                return ready == HttpStatusCode.OK;
+            },
+            Timeouts.Converge,
+            () => $"/readyz on the admin port {adminPort} to answer 200 (last: {(int)ready})");
         var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{adminPort}/metrics"));
         Assert.Matches(RequestsOk(), metrics);
     }
