@@ -217,15 +217,24 @@ internal sealed class RedisTarget : IAsyncDisposable
     /// A plain connect before the client library's: a refused or unreachable Redis is then reported at once and in the
     /// peer's words, where StackExchange.Redis would sometimes keep retrying until its connect timeout.
     /// </summary>
+    /// <summary>The target's endpoint and a socket for it, not yet connected, for the probes that bypass the client library.</summary>
+    private (EndPoint Endpoint, Socket Socket) Unconnected()
+    {
+        if (Address.Transport == RedisTransport.Unix)
+        {
+            return (new UnixDomainSocketEndPoint(Address.SocketPath!), new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified));
+        }
+
+        return IPAddress.TryParse(Address.Host, out var ip)
+            ? (new IPEndPoint(ip, Address.Port), new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
+            : (new DnsEndPoint(Address.Host, Address.Port), new Socket(SocketType.Stream, ProtocolType.Tcp));
+    }
+
     private async Task<string?> ProbeAsync(CancellationToken cancellationToken)
     {
-        EndPoint endpoint = Address.Transport == RedisTransport.Unix
-            ? new UnixDomainSocketEndPoint(Address.SocketPath!)
-            : IPAddress.TryParse(Address.Host, out var ip) ? new IPEndPoint(ip, Address.Port) : new DnsEndPoint(Address.Host, Address.Port);
         var network = Address.Transport == RedisTransport.Unix ? "unix " + Address.SocketPath : "tcp " + Address.HostPort;
-        using var socket = Address.Transport == RedisTransport.Unix
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : endpoint is IPEndPoint ipe ? new Socket(ipe.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var (endpoint, opened) = Unconnected();
+        using var socket = opened;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectionTimeout);
         try
@@ -262,12 +271,8 @@ internal sealed class RedisTarget : IAsyncDisposable
             return null;
         }
 
-        EndPoint endpoint = Address.Transport == RedisTransport.Unix
-            ? new UnixDomainSocketEndPoint(Address.SocketPath!)
-            : IPAddress.TryParse(Address.Host, out var ip) ? new IPEndPoint(ip, Address.Port) : new DnsEndPoint(Address.Host, Address.Port);
-        using var socket = Address.Transport == RedisTransport.Unix
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : endpoint is IPEndPoint ipe ? new Socket(ipe.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var (endpoint, opened) = Unconnected();
+        using var socket = opened;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ConnectionTimeout);
         try

@@ -112,7 +112,7 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
     {
         var documents = manifest.Split("\n---\n");
         Assert.True(documents.Length == 2, $"{Manifest} must hold a Secret, then the Pod; update this test with it");
-        var (secret, changed) = (documents[0], documents[1]);
+        var (secret, podPart) = (documents[0], documents[1]);
         Assert.Contains("type: kubernetes.io/tls", secret, StringComparison.Ordinal);
 
         var tls = Directory.CreateDirectory(Path.Combine(_scratch.FullName, "tls"));
@@ -128,12 +128,13 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
             SetMode(file, Readable);
         }
 
-        changed = Replace(changed, NginxImage(), "image: " + ImagesFixture.LocalNginxImage, "the nginx image");
-        changed = Replace(changed, HostPort(8443), $"${{indent}}hostPort: {httpsPort}\n${{indent}}hostIP: 127.0.0.1", "the https hostPort");
-        changed = Replace(changed, HostPort(9401), $"${{indent}}hostPort: {adminPort}\n${{indent}}hostIP: 127.0.0.1", "the admin hostPort");
-        changed = Replace(changed, SecretVolume(), $"${{indent}}hostPath:\n${{indent}}  path: {tls.FullName}\n${{indent}}  type: Directory\n", "the Secret volume");
-        changed = Replace(changed, PodName(), "  name: " + pod, "the pod's name");
-        return (changed, Path.Combine(tls.FullName, "tls.crt"));
+        var edited = new ManifestEdit(Manifest, podPart)
+            .Image("nginx", ImagesFixture.LocalNginxImage)
+            .HostPort(8443, httpsPort, "the https hostPort")
+            .HostPort(9401, adminPort, "the admin hostPort")
+            .Replace(SecretVolume(), $"${{indent}}hostPath:\n${{indent}}  path: {tls.FullName}\n${{indent}}  type: Directory\n", "the Secret volume")
+            .PodName("https-terminator-demo", pod);
+        return (edited.Text, Path.Combine(tls.FullName, "tls.crt"));
     }
 
     private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
@@ -149,24 +150,10 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
         }
     }
 
-    private static string Replace(string text, Regex pattern, string replacement, string what)
-    {
-        Assert.True(pattern.Count(text) == 1, $"{Manifest} must hold exactly one match for {what} ({pattern}); update this test with it");
-        return pattern.Replace(text, replacement);
-    }
-
-    private static Regex HostPort(int port) => new($@"^(?<indent>[ ]*)hostPort: {port}$", RegexOptions.Multiline);
-
     [GeneratedRegex(@"^terminator_requests_total\{code=""200"",method=""GET""\} [1-9]", RegexOptions.Multiline)]
     private static partial Regex RequestsOk();
-
-    [GeneratedRegex(@"image: nginx:\S+")]
-    private static partial Regex NginxImage();
 
     /// <summary>The `secret:` block of the volume, up to the next volume (its comments and keys, all indented deeper).</summary>
     [GeneratedRegex(@"^(?<indent>[ ]+)secret:\n(\k<indent>[ ]+.*\n)+", RegexOptions.Multiline)]
     private static partial Regex SecretVolume();
-
-    [GeneratedRegex(@"^  name: https-terminator-demo$", RegexOptions.Multiline)]
-    private static partial Regex PodName();
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Sidecars.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -7,7 +6,7 @@ namespace Sidecars.Images.Tests;
 
 /// <summary>compose/k8s/topz.yaml as `podman kube play` runs it: a real Pod with a shared PID namespace.</summary>
 [Collection(ImagesDefinition.Name)]
-public sealed partial class PodTests(ImagesFixture images, ITestOutputHelper output)
+public sealed class PodTests(ImagesFixture images, ITestOutputHelper output)
 {
     [Fact]
     public async Task The_pod_manifest_runs_topz_beside_an_unmodified_nginx_and_topz_sees_its_master_and_workers()
@@ -30,25 +29,10 @@ public sealed partial class PodTests(ImagesFixture images, ITestOutputHelper out
     /// The manifest as users get it, with what only this machine needs: the locally built nginx, a free host port
     /// bound to loopback only, and a pod name of its own so a running demo does not collide with the test.
     /// </summary>
-    private static string ForThisMachine(string manifest, string pod, int port)
-    {
-        var changed = Replace(manifest, NginxImage(), "image: " + ImagesFixture.LocalNginxImage, "the nginx image");
-        changed = Replace(changed, HostPort(), $"${{indent}}hostPort: {port}\n${{indent}}hostIP: 127.0.0.1", "the hostPort");
-        return Replace(changed, PodName(), "  name: " + pod, "the pod's name");
-    }
-
-    private static string Replace(string text, Regex pattern, string replacement, string what)
-    {
-        Assert.True(pattern.Count(text) == 1, $"compose/k8s/topz.yaml must hold exactly one line for {what} ({pattern}); update this test with it");
-        return pattern.Replace(text, replacement);
-    }
-
-    [GeneratedRegex(@"image: nginx:\S+")]
-    private static partial Regex NginxImage();
-
-    [GeneratedRegex(@"^(?<indent>[ ]*)hostPort: 9403$", RegexOptions.Multiline)]
-    private static partial Regex HostPort();
-
-    [GeneratedRegex(@"^  name: topz-demo$", RegexOptions.Multiline)]
-    private static partial Regex PodName();
+    private static string ForThisMachine(string manifest, string pod, int port) =>
+        new ManifestEdit("compose/k8s/topz.yaml", manifest)
+            .Image("nginx", ImagesFixture.LocalNginxImage)
+            .HostPort(9403, port)
+            .PodName("topz-demo", pod)
+            .Text;
 }

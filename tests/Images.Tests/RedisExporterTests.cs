@@ -135,28 +135,13 @@ public sealed partial class RedisExporterTests(ImagesFixture images, ITestOutput
     /// The manifest as users get it, with what only this machine needs: the locally built Redis, a free host port
     /// bound to loopback only, and a pod name of its own so a running demo does not collide with the test.
     /// </summary>
-    private static string ForThisMachine(string manifest, string pod, int port)
-    {
-        var changed = Replace(manifest, RedisImage(), "image: " + ImagesFixture.LocalRedisImage, "the redis image");
-        changed = Replace(changed, HostPort(), $"${{indent}}hostPort: {port}\n${{indent}}hostIP: 127.0.0.1", "the hostPort");
-        return Replace(changed, PodName(), "  name: " + pod, "the pod's name");
-    }
-
-    private static string Replace(string text, Regex pattern, string replacement, string what)
-    {
-        Assert.True(pattern.Count(text) == 1, $"compose/k8s/redis-exporter.yaml must hold exactly one line for {what} ({pattern}); update this test with it");
-        return pattern.Replace(text, replacement);
-    }
+    private static string ForThisMachine(string manifest, string pod, int port) =>
+        new ManifestEdit("compose/k8s/redis-exporter.yaml", manifest)
+            .Image("redis", ImagesFixture.LocalRedisImage)
+            .HostPort(9121, port)
+            .PodName("redis-exporter-demo", pod)
+            .Text;
 
     [GeneratedRegex(@"^redis_up 1$", RegexOptions.Multiline)]
     private static partial Regex RedisUp();
-
-    [GeneratedRegex(@"image: redis:\S+")]
-    private static partial Regex RedisImage();
-
-    [GeneratedRegex(@"^(?<indent>[ ]*)hostPort: 9121$", RegexOptions.Multiline)]
-    private static partial Regex HostPort();
-
-    [GeneratedRegex(@"^  name: redis-exporter-demo$", RegexOptions.Multiline)]
-    private static partial Regex PodName();
 }

@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from procstats import free_port  # noqa: E402
+from procstats import free_port, rss_bytes  # noqa: E402
 
 SIZES = [("0B", 0), ("1KiB", 1024), ("100KiB", 100 * 1024)]
 PROXY_CPU = "0"
@@ -37,22 +37,14 @@ def wait_port(port, timeout=30):
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def tree_rss_kib(pid):
     """RSS of a process and its children (nginx and hitch fork workers)."""
-    total = rss_kib(pid)
+    total = rss_bytes(pid) // 1024
     try:
         children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     except OSError:
         children = []
-    return total + sum(rss_kib(int(c)) for c in children)
+    return total + sum(rss_bytes(int(c)) // 1024 for c in children)
 
 
 def load_average():

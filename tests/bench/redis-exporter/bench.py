@@ -150,18 +150,15 @@ def cli(port, *args, stdin=None):
     return subprocess.run(["redis-cli", "-p", str(port), *args], input=stdin, capture_output=True, text=True, check=True).stdout
 
 
-def main():
-    ours_binary, scrapes = sys.argv[1], int(sys.argv[2])
-    workdir = tempfile.mkdtemp(prefix="redis-bench-")
-    redis_port, peer_port, ours_port = free_port(), free_port(), free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+def start_busy_redis(port, workdir):
+    """The benchmark's Redis: 10,000 keys in 4 databases and the distinct commands of COMMANDS in its stats."""
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
                              stdout=subprocess.DEVNULL)
-    procs = [redis]
     try:
         end = time.time() + 30
         while True:
             try:
-                if cli(redis_port, "PING").strip() == "PONG":
+                if cli(port, "PING").strip() == "PONG":
                     break
             except subprocess.CalledProcessError:
                 pass
@@ -169,8 +166,20 @@ def main():
                 raise SystemExit("redis-server did not start")
             time.sleep(0.1)
         for db in range(4):
-            cli(redis_port, "-n", str(db), "EVAL", "for i=1,2500 do redis.call('SET','key:'..i,i) end return 1", "0")
-        cli(redis_port, stdin=COMMANDS.strip() + "\n")
+            cli(port, "-n", str(db), "EVAL", "for i=1,2500 do redis.call('SET','key:'..i,i) end return 1", "0")
+        cli(port, stdin=COMMANDS.strip() + "\n")
+    except BaseException:
+        redis.kill()
+        raise
+    return redis
+
+
+def main():
+    ours_binary, scrapes = sys.argv[1], int(sys.argv[2])
+    workdir = tempfile.mkdtemp(prefix="redis-bench-")
+    redis_port, peer_port, ours_port = free_port(), free_port(), free_port()
+    procs = [start_busy_redis(redis_port, workdir)]
+    try:
         info = cli(redis_port, "INFO", "commandstats")
         distinct = sum(1 for line in info.splitlines() if line.startswith("cmdstat_"))
         keys = sum(int(cli(redis_port, "-n", str(db), "DBSIZE")) for db in range(4))

@@ -31,23 +31,8 @@ def main():
         scrapes, args = int(args[1]), args[2:]
     workdir = tempfile.mkdtemp(prefix="redis-mem-")
     redis_port = bench.free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
-                             stdout=subprocess.DEVNULL)
-    procs = [redis]
+    procs = [bench.start_busy_redis(redis_port, workdir)]
     try:
-        end = time.time() + 30
-        while True:
-            try:
-                if bench.cli(redis_port, "PING").strip() == "PONG":
-                    break
-            except subprocess.CalledProcessError:
-                pass
-            if time.time() > end:
-                raise SystemExit("redis-server did not start")
-            time.sleep(0.1)
-        for db in range(4):
-            bench.cli(redis_port, "-n", str(db), "EVAL", "for i=1,2500 do redis.call('SET','key:'..i,i) end return 1", "0")
-        bench.cli(redis_port, stdin=bench.COMMANDS.strip() + "\n")
         addr = f"redis://127.0.0.1:{redis_port}"
         base = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "DOTNET_"))}
         subjects = {}

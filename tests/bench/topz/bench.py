@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from procstats import free_port, cpu_seconds, percentile, machine  # noqa: E402
+from procstats import free_port, cpu_seconds, rss_bytes, percentile, machine  # noqa: E402
 
 PS_ARGS = ["ps", "-eo", "pid,ppid,user,stat,pcpu,rss,nlwp,lstart,args"]
 
@@ -80,10 +80,9 @@ def measure(topz_binary, requests):
         wall = time.monotonic() - t0
         sampling = (cpu_seconds(topz.pid) - before) / wall
         gcs = (gc_collections(port) - gc_before) / wall
-        with open(f"/proc/{topz.pid}/status") as f:
-            rss_kib = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+        rss_mib = rss_bytes(topz.pid) / 2**20
         return dict(topz=topz_times, ps=ps_times, topz_rows=topz_rows, ps_rows=ps_rows,
-                    sampling=sampling, gcs=gcs, rss_mib=rss_kib / 1024, idle=idle)
+                    sampling=sampling, gcs=gcs, rss_mib=rss_mib, idle=idle)
     finally:
         topz.terminate()
         topz.wait(timeout=20)
