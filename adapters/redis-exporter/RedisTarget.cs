@@ -165,6 +165,8 @@ internal sealed class RedisTarget : IAsyncDisposable
             ClientName = _options.SetClientName ? "redis_exporter" : null,
             SetClientLibrary = false,
             ConnectRetry = 1,
+            // The client library's periodic INFO replication would be a second INFO in Redis' statistics; roles come from each scrape's INFO.
+            ConfigCheckSeconds = 0,
             ConnectTimeout = timeout,
             SyncTimeout = timeout,
             AsyncTimeout = timeout,
