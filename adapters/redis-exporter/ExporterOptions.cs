@@ -176,6 +176,9 @@ internal sealed class ExporterOptions
             env.Error(Prefix + "LOG_FORMAT", $"'{peerFormat}' is not one of: txt, json");
         }
 
+        // Read here so it is validated and listed; the host turns it into LOG_LEVEL (see Program.cs).
+        _ = env.Bool(Prefix + "DEBUG", false, "the peer's switch for debug logging (LOG_LEVEL wins when both are set)");
+
         if ((options.BasicAuthUser is null) != (options.BasicAuthPassword is null))
         {
             env.Error(Prefix + "BASIC_AUTH_USERNAME", "set both BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD, or neither");

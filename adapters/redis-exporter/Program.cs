@@ -18,37 +18,44 @@ return await Sidecar.RunAsync(
         MapEndpoints = Endpoints.Map,
     },
     args,
-    PeerLogFormat.Apply(Environment.GetEnvironmentVariables()));
+    PeerLogging.Apply(Environment.GetEnvironmentVariables()));
 
-/// <summary>The peer's REDIS_EXPORTER_LOG_FORMAT (txt/json) as the host's LOG_FORMAT, unless LOG_FORMAT is set itself.</summary>
-internal static class PeerLogFormat
+/// <summary>
+/// The peer's logging variables as the host's: REDIS_EXPORTER_LOG_FORMAT (txt/json) as LOG_FORMAT, REDIS_EXPORTER_DEBUG
+/// as LOG_LEVEL=debug; the host's own variable wins when both are set.
+/// </summary>
+internal static class PeerLogging
 {
     public static IDictionary Apply(IDictionary environment)
     {
-        var peer = environment["REDIS_EXPORTER_LOG_FORMAT"] as string;
-        if (string.IsNullOrEmpty(peer) || !string.IsNullOrEmpty(environment["LOG_FORMAT"] as string))
-        {
-            return environment;
-        }
-
-        var mapped = peer.Trim().ToLowerInvariant() switch
+        var format = (environment["REDIS_EXPORTER_LOG_FORMAT"] as string)?.Trim().ToLowerInvariant() switch
         {
             "txt" => "text",
             "json" => "json",
-            _ => null, // the options report the bad value under its own name
+            _ => null, // unset, or a bad value the options report under its own name
         };
-        if (mapped is null)
+        var level = EnvReader.TryParseBool(environment["REDIS_EXPORTER_DEBUG"] as string, out var debug) && debug ? "debug" : null;
+        if (format is null && level is null)
         {
             return environment;
         }
 
-        var copy = new Hashtable(environment.Count + 1);
+        var copy = new Hashtable(environment.Count + 2);
         foreach (DictionaryEntry entry in environment)
         {
             copy[entry.Key] = entry.Value;
         }
 
-        copy["LOG_FORMAT"] = mapped;
+        SetUnlessPresent(copy, "LOG_FORMAT", format);
+        SetUnlessPresent(copy, "LOG_LEVEL", level);
         return copy;
+    }
+
+    private static void SetUnlessPresent(Hashtable environment, string name, string? value)
+    {
+        if (value is not null && string.IsNullOrEmpty(environment[name] as string))
+        {
+            environment[name] = value;
+        }
     }
 }

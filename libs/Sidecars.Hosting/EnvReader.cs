@@ -84,15 +84,30 @@ public sealed class EnvReader
             return defaultValue;
         }
 
-        switch (raw.Trim().ToLowerInvariant())
+        if (TryParseBool(raw, out var value))
         {
-            case "true" or "1" or "yes" or "on":
+            return value;
+        }
+
+        Error(name, $"'{raw}' is not a boolean (true or false)");
+        return defaultValue;
+    }
+
+    /// <summary>The spellings <see cref="Bool"/> accepts, for code that must read a flag before the options are bound.</summary>
+    public static bool TryParseBool(string? text, out bool value)
+    {
+        // t and f as well: what Go's strconv.ParseBool takes, so a peer's environment keeps working.
+        switch (text?.Trim().ToLowerInvariant())
+        {
+            case "true" or "t" or "1" or "yes" or "on":
+                value = true;
                 return true;
-            case "false" or "0" or "no" or "off":
-                return false;
+            case "false" or "f" or "0" or "no" or "off":
+                value = false;
+                return true;
             default:
-                Error(name, $"'{raw}' is not a boolean (true or false)");
-                return defaultValue;
+                value = false;
+                return false;
         }
     }
 

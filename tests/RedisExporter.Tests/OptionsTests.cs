@@ -120,6 +120,22 @@ public sealed class OptionsTests
             env["LOG_FORMAT"] = own;
         }
 
-        Assert.Equal(expected, PeerLogFormat.Apply(env)["LOG_FORMAT"] as string);
+        Assert.Equal(expected, PeerLogging.Apply(env)["LOG_FORMAT"] as string);
+    }
+
+    [Theory]
+    [InlineData("true", null, "debug")]
+    [InlineData("t", null, "debug")]
+    [InlineData("false", null, null)]
+    [InlineData("true", "warning", "warning")]
+    public void PeerDebug_MapsToTheHostsLogLevel(string debug, string? own, string? expected)
+    {
+        var env = new Hashtable { ["REDIS_EXPORTER_DEBUG"] = debug };
+        if (own is not null)
+        {
+            env["LOG_LEVEL"] = own;
+        }
+
+        Assert.Equal(expected, PeerLogging.Apply(env)["LOG_LEVEL"] as string);
     }
 }

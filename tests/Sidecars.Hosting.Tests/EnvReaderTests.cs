@@ -42,6 +42,8 @@ public sealed class EnvReaderTests
     [InlineData("1", true)]
     [InlineData("false", false)]
     [InlineData("0", false)]
+    [InlineData("t", true)]
+    [InlineData("F", false)]
     public void Bool_AcceptsStrictSpellings(string text, bool expected)
     {
         var env = Env(("B", text));
