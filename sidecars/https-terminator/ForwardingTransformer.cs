@@ -15,7 +15,8 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
 {
     private const string ClientCertItem = "terminator.xfcc";
 
-    private static readonly string[] Managed =
+    /// <summary>Headers only the terminator sets; a client's values for them never reach the app.</summary>
+    public static readonly string[] Managed =
         ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix", "Forwarded", "X-Forwarded-Client-Cert"];
 
     private readonly string? _hsts = options.HstsMaxAge > 0 ? "max-age=" + options.HstsMaxAge.ToString(CultureInfo.InvariantCulture) : null;
@@ -37,28 +38,37 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
             headers.Remove(name);
         }
 
+        var sink = new MessageHeaders(headers);
+        AddForwardedHeaders(httpContext, ref sink);
+    }
+
+    /// <summary>The forwarding headers of the configured mode and the verified client certificate, for either forwarding path.</summary>
+    public void AddForwardedHeaders<TSink>(HttpContext httpContext, ref TSink headers)
+        where TSink : struct, IHeaderSink
+    {
+        var request = httpContext.Request;
         var proto = request.IsHttps ? "https" : "http";
         var client = ClientAddress(httpContext);
         if (options.Forwarded.HasFlag(ForwardedMode.XForwarded))
         {
-            headers.TryAddWithoutValidation("X-Forwarded-For", client?.ToString());
-            headers.TryAddWithoutValidation("X-Forwarded-Proto", proto);
+            headers.Add("X-Forwarded-For", client?.ToString() ?? "");
+            headers.Add("X-Forwarded-Proto", proto);
             if (request.Host.HasValue)
             {
-                headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
+                headers.Add("X-Forwarded-Host", request.Host.Value);
             }
 
-            headers.TryAddWithoutValidation("X-Forwarded-Port", (request.Host.Port ?? (request.IsHttps ? 443 : 80)).ToString(CultureInfo.InvariantCulture));
+            headers.Add("X-Forwarded-Port", (request.Host.Port ?? (request.IsHttps ? 443 : 80)).ToString(CultureInfo.InvariantCulture));
         }
 
         if (options.Forwarded.HasFlag(ForwardedMode.Rfc7239))
         {
-            headers.TryAddWithoutValidation("Forwarded", Rfc7239(client, proto, request.Host));
+            headers.Add("Forwarded", Rfc7239(client, proto, request.Host));
         }
 
         if (options.ClientPolicy is not null && ClientCert(httpContext) is { } xfcc)
         {
-            headers.TryAddWithoutValidation("X-Forwarded-Client-Cert", xfcc);
+            headers.Add("X-Forwarded-Client-Cert", xfcc);
         }
     }
 
@@ -106,4 +116,10 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
 
         return value;
     }
+}
+
+/// <summary>Forwarding headers into YARP's outgoing request.</summary>
+internal readonly struct MessageHeaders(System.Net.Http.Headers.HttpRequestHeaders headers) : IHeaderSink
+{
+    public void Add(string name, string value) => headers.TryAddWithoutValidation(name, value);
 }

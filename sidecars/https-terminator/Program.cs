@@ -25,6 +25,7 @@ return await Sidecar.RunAsync(
             builder.Services.AddHostedService(sp => sp.GetRequiredService<CertificateStore>());
             builder.Services.AddHostedService<UpstreamProbe>();
             builder.Services.AddSingleton<ProxyHandler>();
+            builder.Services.AddSingleton<IIdleMemoryOwner>(sp => sp.GetRequiredService<ProxyHandler>());
             builder.Services.AddSingleton<BlockPool>();
             builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockPool>());
             builder.Services.AddSingleton<IIdleMemoryOwner>(sp => sp.GetRequiredService<BlockPool>());

@@ -7,12 +7,13 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
+using Sidecars.Hosting;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Sidecars.HttpsTerminator;
 
 /// <summary>Every request on the TLS (and redirect) listener: forward to the app, or redirect, and account for it.</summary>
-internal sealed class ProxyHandler : IDisposable
+internal sealed class ProxyHandler : IIdleMemoryOwner, IDisposable
 {
     private const string AcmePrefix = "/.well-known/acme-challenge/";
 
@@ -24,6 +25,7 @@ internal sealed class ProxyHandler : IDisposable
     private readonly IServer _server;
     private readonly HttpMessageInvoker _invoker;
     private readonly ForwardingTransformer _transformer;
+    private readonly DirectForwarder? _direct;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly string _destination;
     private readonly string[] _codeLabels = new string[600];
@@ -38,6 +40,7 @@ internal sealed class ProxyHandler : IDisposable
         _accessLog = loggers.CreateLogger("Sidecars.HttpsTerminator.Access");
         _server = server;
         _transformer = new ForwardingTransformer(options);
+        _direct = options.UpstreamH2c ? null : new DirectForwarder(options, _transformer);
         _destination = options.Upstream.AbsoluteUri;
         _invoker = new HttpMessageInvoker(
             new SocketsHttpHandler
@@ -109,10 +112,28 @@ internal sealed class ProxyHandler : IDisposable
         }
     }
 
-    public void Dispose() => _invoker.Dispose();
+    public void Dispose()
+    {
+        _invoker.Dispose();
+        _direct?.Dispose();
+    }
+
+    /// <summary>Idle upstream connections of the direct path (and their buffers) are closed when the process goes quiet.</summary>
+    public void ReleaseIdleMemory() => _direct?.ReleaseIdleMemory();
 
     private async Task ForwardAsync(HttpContext context)
     {
+        if (_direct is not null && DirectForwarder.Handles(context))
+        {
+            var failure = await _direct.ForwardAsync(context);
+            if (failure is not null && failure != DirectError.ClientGone)
+            {
+                await FailAsync(context, failure.Kind, failure.Message);
+            }
+
+            return;
+        }
+
         var error = await _forwarder.SendAsync(context, _destination, _invoker, _requestConfig, _transformer, context.RequestAborted);
         if (error == ForwarderError.None)
         {
@@ -127,16 +148,27 @@ internal sealed class ProxyHandler : IDisposable
             return;
         }
 
+        await FailAsync(context, kind, exception?.GetBaseException().Message ?? error.ToString());
+    }
+
+    /// <summary>Counts and logs what the app did wrong; answers 502 or 504 if the response has not started, else cuts it.</summary>
+    private async Task FailAsync(HttpContext context, string kind, string message)
+    {
         _metrics.UpstreamErrors.WithLabels(kind).Inc();
         if (_log.IsEnabled(LogLevel.Warning))
         {
-            Log.UpstreamError(_log, context.Request.Method, context.Request.Path.Value ?? "/", kind, exception?.GetBaseException().Message ?? error.ToString());
+            Log.UpstreamError(_log, context.Request.Method, context.Request.Path.Value ?? "/", kind, message);
         }
-        if (!context.Response.HasStarted)
+
+        if (context.Response.HasStarted)
         {
-            var status = kind == "timeout" ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
-            await PlainAsync(context, status, status == 504 ? "504 Gateway Timeout: the app did not answer in time\n" : "502 Bad Gateway: the app is not answering\n");
+            // A truncated response must not look complete to the client.
+            context.Abort();
+            return;
         }
+
+        var status = kind == "timeout" ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
+        await PlainAsync(context, status, status == 504 ? "504 Gateway Timeout: the app did not answer in time\n" : "502 Bad Gateway: the app is not answering\n");
     }
 
     private static string? Kind(ForwarderError error, Exception? exception) => error switch

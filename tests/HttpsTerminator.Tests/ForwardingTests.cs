@@ -158,8 +158,15 @@ public sealed class ForwardingTests
         var small = await Terminator.CurlAsync("--data-binary", new string('a', 1000), terminator.Url("/upload"));
         var big = await Terminator.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", "--data-binary", new string('a', 1001), terminator.Url("/upload"));
 
+        // Without a length the limit is found while the body streams: chunked over HTTP/1.1, DATA frames over h2.
+        var chunked = await Terminator.CurlAsync("--http1.1", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked", "--data-binary", new string('a', 5000), terminator.Url("/upload"));
+        var frames = await Terminator.CurlAsync("--http2", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked", "--data-binary", new string('a', 5000), terminator.Url("/upload"));
+
         Assert.Equal("1000", small.Stdout);
         Assert.Equal("413", big.Stdout);
+        Assert.Equal("413", chunked.Stdout);
+        Assert.Equal("413", frames.Stdout);
+        Assert.Equal(0, await terminator.MetricAsync("terminator_upstream_errors_total{kind=\"request\"}"));
     }
 
     [Fact]

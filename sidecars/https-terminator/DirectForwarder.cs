@@ -1,0 +1,913 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+using Sidecars.Hosting;
+
+namespace Sidecars.HttpsTerminator;
+
+/// <summary>
+/// Forwards a request to a plain HTTP/1.1 app over pooled keep-alive connections, writing and parsing HTTP/1.1 itself.
+/// HttpClient and YARP's transforms cost more per request than Kestrel's own TLS and parsing together (the terminator
+/// reached 0.43 of nginx's HTTP/1.1 throughput with them); upgrades (WebSockets) and h2c still go through YARP.
+/// </summary>
+internal sealed class DirectForwarder : IDisposable
+{
+    private const int BufferSize = 16 * 1024;
+    private const int MaxIdleConnections = 256;
+    private static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(50);
+    private static readonly TimeSpan DrainActivity = TimeSpan.FromSeconds(5);
+    private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray();
+
+    // Hop-by-hop headers, those the head is written with, and the forwarding headers the terminator alone sets. Expect
+    // is answered by Kestrel itself when the body is first read.
+    private static readonly HashSet<string> SkippedRequestHeaders = new(
+        ["Host", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "HTTP2-Settings", "Expect", .. ForwardingTransformer.Managed],
+        StringComparer.OrdinalIgnoreCase);
+
+    private static readonly HashSet<string> SkippedResponseHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Trailer", "Upgrade", "Content-Length",
+    };
+
+    private readonly ConcurrentStack<UpstreamConnection> _idle = new();
+    private readonly EndPoint _endPoint;
+    private readonly byte[] _defaultHost;
+    private readonly string _pathPrefix;
+    private readonly TimeSpan _timeout;
+    private readonly TimeSpan _connectTimeout;
+    private readonly ForwardingTransformer _forwarding;
+    private int _idleCount;
+
+    public DirectForwarder(TerminatorOptions options, ForwardingTransformer forwarding)
+    {
+        var upstream = options.Upstream;
+        _endPoint = IPAddress.TryParse(upstream.Host.Trim('[', ']'), out var ip) ? new IPEndPoint(ip, upstream.Port) : new DnsEndPoint(upstream.Host, upstream.Port);
+        _defaultHost = Encoding.ASCII.GetBytes(upstream.Authority);
+        _pathPrefix = upstream.AbsolutePath.TrimEnd('/');
+        _timeout = options.UpstreamTimeout;
+        _connectTimeout = options.UpstreamConnectTimeout;
+        _forwarding = forwarding;
+    }
+
+    /// <summary>What this path does not carry: protocol upgrades (WebSockets over HTTP/1.1 or h2) and CONNECT.</summary>
+    public static bool Handles(HttpContext context)
+    {
+        var request = context.Request;
+        return !request.Headers.ContainsKey("Upgrade")
+            && !HttpMethods.IsConnect(request.Method)
+            && context.Features.Get<IHttpExtendedConnectFeature>() is not { IsExtendedConnect: true };
+    }
+
+    /// <summary>Forwards the request; returns null when it was answered (by the app), or what went wrong.</summary>
+    public async Task<DirectError?> ForwardAsync(HttpContext context)
+    {
+        var aborted = context.RequestAborted;
+        var request = context.Request;
+        var hasBody = request.ContentLength > 0
+            || (request.ContentLength is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true);
+
+        // A pooled connection the app closed just now (its keep-alive timeout) fails at once; a request without a body
+        // is then tried once more on a new connection, as browsers and HttpClient do.
+        for (var attempt = 0; ; attempt++)
+        {
+            UpstreamConnection connection;
+            try
+            {
+                connection = attempt == 0 && TryTakeIdle(out var pooled) ? pooled : await ConnectAsync(aborted);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+            {
+                return aborted.IsCancellationRequested ? DirectError.ClientGone : new DirectError("connect", ex.Message);
+            }
+
+            var outcome = await ExchangeAsync(context, connection, hasBody);
+            if (outcome.Reusable)
+            {
+                Return(connection);
+            }
+            else
+            {
+                connection.Dispose();
+            }
+
+            if (outcome.Retry && connection.Reused && attempt == 0 && !aborted.IsCancellationRequested)
+            {
+                continue;
+            }
+
+            return outcome.Error;
+        }
+    }
+
+    public void ReleaseIdleMemory()
+    {
+        while (_idle.TryPop(out var connection))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            connection.Dispose();
+        }
+    }
+
+    public void Dispose() => ReleaseIdleMemory();
+
+    private async Task<Outcome> ExchangeAsync(HttpContext context, UpstreamConnection connection, bool hasBody)
+    {
+        var aborted = context.RequestAborted;
+        var timeout = connection.StartRequest(_timeout, aborted);
+        Task<Exception?>? bodySend = null;
+        var started = false;
+        try
+        {
+            WriteHead(context, connection, hasBody);
+            await connection.SendHeadAsync(timeout);
+            if (hasBody)
+            {
+                // Sent while the response is awaited: an app may answer (413, 401) before it has read the body.
+                bodySend = SendBodyAsync(context.Request, connection, timeout);
+            }
+
+            var head = await ReadHeadAsync(context, connection, timeout);
+            if (head.Error is not null)
+            {
+                return bodySend is { IsCompleted: true, Result: { } failed }
+                    ? new Outcome(false, BodyError(context, failed), Retry: false)
+                    : new Outcome(false, head.Error, Retry: head.NothingReceived && !hasBody);
+            }
+
+            started = true;
+            var complete = await CopyBodyAsync(context, connection, head, timeout);
+            var reusable = complete && head.KeepAlive;
+            if (bodySend is not null)
+            {
+                if (!bodySend.IsCompleted)
+                {
+                    // The app answered before it had the whole body (nginx's `return`, an early 413) and usually goes on
+                    // reading it; the client is still sending. One that stops reading for a few seconds is given up on.
+                    connection.SetActivity(DrainActivity < _timeout ? DrainActivity : _timeout);
+                }
+
+                reusable &= await bodySend is null;
+            }
+
+            return new Outcome(reusable, null, Retry: false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidDataException or InvalidOperationException)
+        {
+            if (bodySend is not null)
+            {
+                connection.Abort();
+                if (await bodySend is { } failed)
+                {
+                    return new Outcome(false, BodyError(context, failed), Retry: false);
+                }
+            }
+
+            var retry = !started && !hasBody && connection.Reused && ex is IOException or SocketException;
+            return new Outcome(false, FromException(ex, started, aborted), retry);
+        }
+        finally
+        {
+            connection.EndRequest();
+        }
+    }
+
+    /// <summary>The request body could not be read from the client (gone, too large): the client's doing, not the app's.</summary>
+    private static DirectError BodyError(HttpContext context, Exception failed)
+    {
+        if (failed is BadHttpRequestException bad && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = bad.StatusCode;
+        }
+
+        return DirectError.ClientGone;
+    }
+
+    private static DirectError FromException(Exception ex, bool responseStarted, CancellationToken aborted)
+    {
+        if (aborted.IsCancellationRequested)
+        {
+            return DirectError.ClientGone;
+        }
+
+        if (ex is OperationCanceledException)
+        {
+            return new DirectError("timeout", "the app did not answer in time");
+        }
+
+        return new DirectError(responseStarted ? "response" : "request", ex.GetBaseException().Message);
+    }
+
+    private void WriteHead(HttpContext context, UpstreamConnection connection, bool hasBody)
+    {
+        var request = context.Request;
+        var w = new HeadWriter(connection);
+        w.Ascii(request.Method);
+        w.Byte((byte)' ');
+        w.Ascii(_pathPrefix);
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (target is { Length: > 0 } && target[0] == '/')
+        {
+            w.Latin1(target);
+        }
+        else
+        {
+            w.Latin1(request.Path.HasValue ? request.Path.ToUriComponent() : "/");
+            w.Latin1(request.QueryString.ToUriComponent());
+        }
+
+        w.Bytes(" HTTP/1.1\r\nHost: "u8);
+        if (request.Host.HasValue)
+        {
+            w.Latin1(request.Host.Value);
+        }
+        else
+        {
+            w.Bytes(_defaultHost);
+        }
+
+        w.Bytes("\r\n"u8);
+        foreach (var header in request.Headers)
+        {
+            if (header.Key.Length == 0 || header.Key[0] == ':' || SkippedRequestHeaders.Contains(header.Key))
+            {
+                continue;
+            }
+
+            // Cookies may arrive split over several h2 header fields; HTTP/1.1 wants them in one line.
+            var separator = header.Key.Equals("Cookie", StringComparison.OrdinalIgnoreCase) ? "; " : ", ";
+            w.Header(header.Key, header.Value, separator);
+        }
+
+        _forwarding.AddForwardedHeaders(context, ref w);
+        if (request.ContentLength is { } length)
+        {
+            w.Bytes("Content-Length: "u8);
+            w.Number(length);
+            w.Bytes("\r\n"u8);
+        }
+        else if (hasBody)
+        {
+            w.Bytes("Transfer-Encoding: chunked\r\n"u8);
+        }
+
+        w.Bytes("\r\n"u8);
+    }
+
+    private static async Task<Exception?> SendBodyAsync(HttpRequest request, UpstreamConnection connection, CancellationToken timeout)
+    {
+        var chunked = request.ContentLength is null;
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            // Room in front of the data for a chunk-size line, behind it for the CRLF.
+            const int Front = 10;
+            while (true)
+            {
+                var read = await request.Body.ReadAsync(buffer.AsMemory(Front, BufferSize - Front - 2), timeout);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (chunked)
+                {
+                    var size = read.ToString("X", CultureInfo.InvariantCulture);
+                    var start = Front - size.Length - 2;
+                    Encoding.ASCII.GetBytes(size, buffer.AsSpan(start));
+                    buffer[Front - 2] = (byte)'\r';
+                    buffer[Front - 1] = (byte)'\n';
+                    buffer[Front + read] = (byte)'\r';
+                    buffer[Front + read + 1] = (byte)'\n';
+                    await connection.SendAsync(buffer.AsMemory(start, Front + read + 2 - start), timeout);
+                }
+                else
+                {
+                    await connection.SendAsync(buffer.AsMemory(Front, read), timeout);
+                }
+            }
+
+            if (chunked)
+            {
+                await connection.SendAsync(LastChunk, timeout);
+            }
+
+            return null;
+        }
+        catch (Exception ex)
+        {
+            // Whatever stopped the body (the client gone, a body over the limit) also ends the wait for the response.
+            connection.Abort();
+            return ex;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task<ResponseHead> ReadHeadAsync(HttpContext context, UpstreamConnection connection, CancellationToken timeout)
+    {
+        var isHead = HttpMethods.IsHead(context.Request.Method);
+        while (true)
+        {
+            int end;
+            while ((end = connection.Buffered.Span.IndexOf("\r\n\r\n"u8)) < 0)
+            {
+                if (!connection.HasRoom)
+                {
+                    return ResponseHead.Failed("response headers larger than 16 KiB");
+                }
+
+                if (await connection.FillAsync(timeout) == 0)
+                {
+                    return connection.Buffered.Length == 0
+                        ? ResponseHead.Failed("the app closed the connection without answering", nothingReceived: true)
+                        : ResponseHead.Failed("the app closed the connection in the response headers");
+                }
+            }
+
+            var head = Parse(context, connection.Buffered.Span[..(end + 2)], isHead);
+            connection.Consume(end + 4);
+            if (head.Error is not null || head.Status >= 200)
+            {
+                if (head.Error is null && _forwarding.Hsts is { } hsts && context.Request.IsHttps)
+                {
+                    context.Response.Headers.StrictTransportSecurity = hsts;
+                }
+
+                return head;
+            }
+
+            // 100 Continue and 103 Early Hints: the final response follows on the same connection.
+            context.Response.Headers.Clear();
+        }
+    }
+
+    private static ResponseHead Parse(HttpContext context, ReadOnlySpan<byte> head, bool isHead)
+    {
+        var lineEnd = head.IndexOf("\r\n"u8);
+        var statusLine = head[..lineEnd];
+        if (statusLine.Length < 12 || !statusLine.StartsWith("HTTP/1."u8) || statusLine[8] != (byte)' '
+            || !Utf8Parser.TryParse(statusLine.Slice(9, 3), out int status, out var consumed) || consumed != 3 || status < 100)
+        {
+            return ResponseHead.Failed("not an HTTP/1.x status line");
+        }
+
+        var http10 = statusLine[7] == (byte)'0';
+        var result = new ResponseHead { Status = status, KeepAlive = !http10 };
+        var response = context.Response;
+        if (status >= 200)
+        {
+            response.StatusCode = status;
+        }
+
+        var rest = head[(lineEnd + 2)..];
+        while (rest.Length > 0)
+        {
+            var end = rest.IndexOf("\r\n"u8);
+            var line = rest[..end];
+            rest = rest[(end + 2)..];
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0)
+            {
+                return ResponseHead.Failed("a malformed response header");
+            }
+
+            var nameBytes = line[..colon];
+            var valueBytes = line[(colon + 1)..].Trim(" \t"u8);
+            if (Ascii.EqualsIgnoreCase(nameBytes, "Content-Length"u8))
+            {
+                if (!Utf8Parser.TryParse(valueBytes, out long length, out var used) || used != valueBytes.Length || length < 0)
+                {
+                    return ResponseHead.Failed("a bad Content-Length");
+                }
+
+                result.ContentLength = length;
+                continue;
+            }
+
+            if (Ascii.EqualsIgnoreCase(nameBytes, "Transfer-Encoding"u8))
+            {
+                result.Chunked = valueBytes.Length >= 7 && Ascii.EqualsIgnoreCase(valueBytes[^7..], "chunked"u8);
+                continue;
+            }
+
+            if (Ascii.EqualsIgnoreCase(nameBytes, "Connection"u8))
+            {
+                if (ContainsIgnoreCase(valueBytes, "close"u8))
+                {
+                    result.KeepAlive = false;
+                }
+                else if (http10 && ContainsIgnoreCase(valueBytes, "keep-alive"u8))
+                {
+                    result.KeepAlive = true;
+                }
+
+                continue;
+            }
+
+            if (status < 200)
+            {
+                continue;
+            }
+
+            var name = HeaderNames.Get(nameBytes);
+            if (SkippedResponseHeaders.Contains(name))
+            {
+                continue;
+            }
+
+            var value = Encoding.Latin1.GetString(valueBytes);
+            response.Headers.Append(name, value);
+        }
+
+        if (status < 200)
+        {
+            return result;
+        }
+
+        // No body: HEAD, 204 and 304 by definition; everything else by its framing.
+        if (isHead || status is 204 or 304)
+        {
+            if (result.ContentLength is { } declared && isHead)
+            {
+                response.Headers.ContentLength = declared;
+            }
+
+            result.Framing = Framing.None;
+        }
+        else if (result.Chunked)
+        {
+            result.Framing = Framing.Chunked;
+        }
+        else if (result.ContentLength is { } length)
+        {
+            response.ContentLength = length;
+            result.Framing = Framing.Length;
+        }
+        else
+        {
+            result.Framing = Framing.Close;
+            result.KeepAlive = false;
+        }
+
+        return result;
+    }
+
+    private static bool ContainsIgnoreCase(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token)
+    {
+        for (var i = 0; i + token.Length <= value.Length; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(value.Slice(i, token.Length), token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Copies the response body; true when it ended where its framing says, so the connection can be reused.</summary>
+    private static async Task<bool> CopyBodyAsync(HttpContext context, UpstreamConnection connection, ResponseHead head, CancellationToken timeout)
+    {
+        var body = context.Response.Body;
+        var aborted = context.RequestAborted;
+        switch (head.Framing)
+        {
+            case Framing.None:
+                await context.Response.StartAsync(aborted);
+                return true;
+            case Framing.Length:
+                var remaining = head.ContentLength!.Value;
+                if (remaining == 0)
+                {
+                    await context.Response.StartAsync(aborted);
+                    return true;
+                }
+
+                await CopyExactlyAsync(body, connection, remaining, "the app closed the connection in the response body", timeout, aborted);
+                return true;
+            case Framing.Chunked:
+                await CopyChunkedAsync(body, connection, timeout, aborted);
+                return true;
+            default:
+                while (true)
+                {
+                    if (connection.Buffered.Length == 0 && await connection.FillAsync(timeout) == 0)
+                    {
+                        await context.Response.StartAsync(aborted);
+                        return false;
+                    }
+
+                    await body.WriteAsync(connection.Buffered, aborted);
+                    connection.Consume(connection.Buffered.Length);
+                }
+        }
+    }
+
+    private static async Task CopyChunkedAsync(Stream body, UpstreamConnection connection, CancellationToken timeout, CancellationToken aborted)
+    {
+        while (true)
+        {
+            var line = await ReadLineAsync(connection, timeout);
+            var semicolon = line.IndexOf(';');
+            var sizeText = (semicolon >= 0 ? line[..semicolon] : line).Trim();
+            if (!long.TryParse(sizeText, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var size) || size < 0)
+            {
+                throw new InvalidDataException("a bad chunk size in the response");
+            }
+
+            if (size == 0)
+            {
+                // Trailers, if any, end with an empty line; HTTP/1.1 clients would not get them through Kestrel's chunking.
+                while ((await ReadLineAsync(connection, timeout)).Length > 0)
+                {
+                }
+
+                return;
+            }
+
+            await CopyExactlyAsync(body, connection, size, "the app closed the connection in a chunk", timeout, aborted);
+            if ((await ReadLineAsync(connection, timeout)).Length != 0)
+            {
+                throw new InvalidDataException("a chunk longer than its size");
+            }
+        }
+    }
+
+    private static async Task CopyExactlyAsync(Stream body, UpstreamConnection connection, long count, string closedEarly, CancellationToken timeout, CancellationToken aborted)
+    {
+        while (count > 0)
+        {
+            if (connection.Buffered.Length == 0 && await connection.FillAsync(timeout) == 0)
+            {
+                throw new IOException(closedEarly);
+            }
+
+            var data = connection.Buffered[..(int)Math.Min(count, connection.Buffered.Length)];
+            await body.WriteAsync(data, aborted);
+            connection.Consume(data.Length);
+            count -= data.Length;
+        }
+    }
+
+    private static async ValueTask<string> ReadLineAsync(UpstreamConnection connection, CancellationToken timeout)
+    {
+        while (true)
+        {
+            var end = connection.Buffered.Span.IndexOf("\r\n"u8);
+            if (end >= 0)
+            {
+                var line = Encoding.ASCII.GetString(connection.Buffered.Span[..end]);
+                connection.Consume(end + 2);
+                return line;
+            }
+
+            if (!connection.HasRoom)
+            {
+                throw new InvalidDataException("a chunk line longer than 16 KiB");
+            }
+
+            if (await connection.FillAsync(timeout) == 0)
+            {
+                throw new IOException("the app closed the connection in a chunked body");
+            }
+        }
+    }
+
+    private bool TryTakeIdle(out UpstreamConnection connection)
+    {
+        while (_idle.TryPop(out connection!))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            if (connection.IsUsable(IdleLifetime))
+            {
+                return true;
+            }
+
+            connection.Dispose();
+        }
+
+        return false;
+    }
+
+    private void Return(UpstreamConnection connection)
+    {
+        if (Interlocked.Increment(ref _idleCount) > MaxIdleConnections)
+        {
+            Interlocked.Decrement(ref _idleCount);
+            connection.Dispose();
+            return;
+        }
+
+        connection.Idle();
+        _idle.Push(connection);
+    }
+
+    private async Task<UpstreamConnection> ConnectAsync(CancellationToken aborted)
+    {
+        var socket = _endPoint is IPEndPoint ip ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp) : new Socket(SocketType.Stream, ProtocolType.Tcp);
+        socket.NoDelay = true;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        cts.CancelAfter(_connectTimeout);
+        try
+        {
+            await socket.ConnectAsync(_endPoint, cts.Token);
+        }
+        catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new SocketException((int)SocketError.TimedOut);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new UpstreamConnection(socket, BufferSize);
+    }
+
+    private enum Framing
+    {
+        None,
+        Length,
+        Chunked,
+        Close,
+    }
+
+    private sealed class ResponseHead
+    {
+        public int Status { get; init; }
+
+        public bool KeepAlive { get; set; }
+
+        public long? ContentLength { get; set; }
+
+        public bool Chunked { get; set; }
+
+        public Framing Framing { get; set; }
+
+        public string? Failure { get; private init; }
+
+        public bool NothingReceived { get; private init; }
+
+        public DirectError? Error => Failure is null ? null : new DirectError(NothingReceived ? "request" : "response", Failure);
+
+        public static ResponseHead Failed(string reason, bool nothingReceived = false) => new() { Failure = reason, NothingReceived = nothingReceived };
+    }
+
+    private readonly record struct Outcome(bool Reusable, DirectError? Error, bool Retry);
+}
+
+/// <summary>Why a forwarded request failed; <see cref="ClientGone"/> is the client's doing and not the app's.</summary>
+internal sealed record DirectError(string Kind, string Message)
+{
+    public static DirectError ClientGone { get; } = new("client", "the client went away");
+}
+
+/// <summary>Response header names as strings, without a new string for the common ones.</summary>
+internal static class HeaderNames
+{
+    private static readonly string[] Common =
+    [
+        "Date", "Server", "Content-Type", "Last-Modified", "ETag", "Accept-Ranges", "Cache-Control", "Expires", "Location",
+        "Set-Cookie", "Vary", "Content-Encoding", "Content-Language", "Content-Disposition", "Content-Range", "Age",
+        "Access-Control-Allow-Origin", "Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Pragma",
+        "WWW-Authenticate", "Link", "Retry-After", "Allow",
+    ];
+
+    public static string Get(ReadOnlySpan<byte> name)
+    {
+        foreach (var common in Common)
+        {
+            if (name.Length == common.Length && Ascii.EqualsIgnoreCase(name, common))
+            {
+                return common;
+            }
+        }
+
+        return Encoding.Latin1.GetString(name);
+    }
+}
+
+/// <summary>Where the forwarded headers go: the request head being written, or an HttpRequestMessage for YARP.</summary>
+internal interface IHeaderSink
+{
+    void Add(string name, string value);
+}
+
+/// <summary>Writes a request head into the connection's send buffer.</summary>
+internal readonly struct HeadWriter(UpstreamConnection connection) : IHeaderSink
+{
+    public void Add(string name, string value)
+    {
+        Ascii(name);
+        Bytes(": "u8);
+        Latin1(value);
+        Bytes("\r\n"u8);
+    }
+
+    public void Header(string name, StringValues values, string separator)
+    {
+        if (values.Count == 0)
+        {
+            return;
+        }
+
+        Ascii(name);
+        Bytes(": "u8);
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (i > 0)
+            {
+                Ascii(separator);
+            }
+
+            Latin1(values[i] ?? "");
+        }
+
+        Bytes("\r\n"u8);
+    }
+
+    public void Ascii(string text) => Latin1(text);
+
+    public void Latin1(string text)
+    {
+        var span = connection.SendSpan(text.Length);
+        Encoding.Latin1.GetBytes(text, span);
+        connection.Advance(text.Length);
+    }
+
+    public void Bytes(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(connection.SendSpan(bytes.Length));
+        connection.Advance(bytes.Length);
+    }
+
+    public void Byte(byte value)
+    {
+        connection.SendSpan(1)[0] = value;
+        connection.Advance(1);
+    }
+
+    public void Number(long value)
+    {
+        var span = connection.SendSpan(20);
+        Utf8Formatter.TryFormat(value, span, out var written);
+        connection.Advance(written);
+    }
+}
+
+/// <summary>One keep-alive connection to the app, with its receive buffer and the head of the request being sent.</summary>
+internal sealed class UpstreamConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly byte[] _receive;
+    private byte[] _send;
+    private int _sendLength;
+    private int _start;
+    private int _end;
+    private long _idleSince;
+    private CancellationTokenSource _timeout = new();
+    private CancellationTokenRegistration _abortRegistration;
+    private TimeSpan _activity;
+
+    public UpstreamConnection(Socket socket, int bufferSize)
+    {
+        _socket = socket;
+        _receive = GC.AllocateUninitializedArray<byte>(bufferSize);
+        _send = GC.AllocateUninitializedArray<byte>(4096);
+    }
+
+    public bool Reused { get; private set; }
+
+    public ReadOnlyMemory<byte> Buffered => _receive.AsMemory(_start, _end - _start);
+
+    public bool HasRoom => _start > 0 || _end < _receive.Length;
+
+    /// <summary>An idle connection is usable if it is young enough and the app has neither closed it nor sent anything.</summary>
+    public bool IsUsable(TimeSpan lifetime)
+    {
+        if (Environment.TickCount64 - _idleSince > lifetime.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        try
+        {
+            return !_socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    public void Idle()
+    {
+        _idleSince = Environment.TickCount64;
+        Reused = true;
+    }
+
+    /// <summary>The token for this request's reads and writes: cancelled by the client going away or by inactivity.</summary>
+    public CancellationToken StartRequest(TimeSpan activity, CancellationToken aborted)
+    {
+        if (!_timeout.TryReset())
+        {
+            _timeout.Dispose();
+            _timeout = new CancellationTokenSource();
+        }
+
+        _activity = activity;
+        _timeout.CancelAfter(activity);
+        _abortRegistration = aborted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _timeout);
+        _sendLength = 0;
+        return _timeout.Token;
+    }
+
+    /// <summary>From now on, this much inactivity ends the request.</summary>
+    public void SetActivity(TimeSpan activity)
+    {
+        _activity = activity;
+        _timeout.CancelAfter(activity);
+    }
+
+    public void EndRequest()
+    {
+        _abortRegistration.Dispose();
+        _timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+    }
+
+    public Span<byte> SendSpan(int size)
+    {
+        if (_sendLength + size > _send.Length)
+        {
+            Array.Resize(ref _send, Math.Max(_send.Length * 2, _sendLength + size));
+        }
+
+        return _send.AsSpan(_sendLength);
+    }
+
+    public void Advance(int count) => _sendLength += count;
+
+    public ValueTask SendHeadAsync(CancellationToken timeout) => SendAsync(_send.AsMemory(0, _sendLength), timeout);
+
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken timeout)
+    {
+        while (data.Length > 0)
+        {
+            var sent = await _socket.SendAsync(data, SocketFlags.None, timeout);
+            _timeout.CancelAfter(_activity);
+            data = data[sent..];
+        }
+    }
+
+    public async ValueTask<int> FillAsync(CancellationToken timeout)
+    {
+        if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+        else if (_end == _receive.Length)
+        {
+            Buffer.BlockCopy(_receive, _start, _receive, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+
+        var read = await _socket.ReceiveAsync(_receive.AsMemory(_end), SocketFlags.None, timeout);
+        _timeout.CancelAfter(_activity);
+        _end += read;
+        return read;
+    }
+
+    public void Consume(int count) => _start += count;
+
+    /// <summary>Stops a body still being sent when the response came first.</summary>
+    public void Abort()
+    {
+        _timeout.Cancel();
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        _abortRegistration.Dispose();
+        _timeout.Dispose();
+    }
+}
