@@ -23,6 +23,7 @@ internal sealed class DirectForwarder : IDisposable
     private const int MaxIdleConnections = 256;
     private static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(50);
     private static readonly TimeSpan DrainActivity = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan QuietIdle = TimeSpan.FromSeconds(5);
     private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray();
 
     // Hop-by-hop headers, those the head is written with, and the forwarding headers the terminator alone sets. Expect
@@ -106,16 +107,32 @@ internal sealed class DirectForwarder : IDisposable
         }
     }
 
-    public void ReleaseIdleMemory()
+    /// <summary>Closes the connections that sat idle through the quiet period; those used a moment ago stay.</summary>
+    public void ReleaseIdleMemory() => Close(QuietIdle);
+
+    public void Dispose() => Close(TimeSpan.Zero);
+
+    private void Close(TimeSpan idleFor)
     {
+        var keep = new Stack<UpstreamConnection>();
         while (_idle.TryPop(out var connection))
         {
+            if (connection.IdleFor < idleFor)
+            {
+                keep.Push(connection);
+                continue;
+            }
+
             Interlocked.Decrement(ref _idleCount);
             connection.Dispose();
         }
-    }
 
-    public void Dispose() => ReleaseIdleMemory();
+        // Back in their order: the most recently used on top.
+        while (keep.TryPop(out var connection))
+        {
+            _idle.Push(connection);
+        }
+    }
 
     private async Task<Outcome> ExchangeAsync(HttpContext context, UpstreamConnection connection, bool hasBody)
     {
@@ -796,7 +813,7 @@ internal sealed class UpstreamConnection : IDisposable
     /// <summary>An idle connection is usable if it is young enough and the app has neither closed it nor sent anything.</summary>
     public bool IsUsable(TimeSpan lifetime)
     {
-        if (Environment.TickCount64 - _idleSince > lifetime.TotalMilliseconds)
+        if (IdleFor > lifetime)
         {
             return false;
         }
@@ -810,6 +827,8 @@ internal sealed class UpstreamConnection : IDisposable
             return false;
         }
     }
+
+    public TimeSpan IdleFor => TimeSpan.FromMilliseconds(Environment.TickCount64 - _idleSince);
 
     public void Idle()
     {

@@ -228,5 +228,23 @@ public sealed class DirectForwardingTests : IDisposable
         Assert.Equal(0, await terminator.MetricAsync("terminator_upstream_errors_total{kind=\"request\"}"));
     }
 
+    [Theory]
+    [InlineData("--http1.1")]
+    [InlineData("--http2")]
+    public async Task An_app_silent_for_longer_than_the_upstream_timeout_gets_the_client_a_504(string protocol)
+    {
+        await using var app = new RawUpstream(async c =>
+        {
+            await c.ReadHeadAsync();
+            await c.DrainAsync();
+        });
+        await using var terminator = await Terminator.StartAsync(app.Uri, new Dictionary<string, string> { ["TERMINATOR_UPSTREAM_TIMEOUT"] = "1s" });
+
+        var result = await Terminator.CurlAsync(protocol, "-w", " %{http_code}", terminator.Url("/poll"));
+
+        Assert.EndsWith(" 504", result.EnsureSuccess("curl").Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, await terminator.MetricAsync("terminator_upstream_errors_total{kind=\"timeout\"}"));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }

@@ -149,9 +149,15 @@ internal sealed class RawConnection(TcpClient client, Action firstRequest, Cance
     }
 
     /// <summary>A lingering close, as nginx does it: no more to send, and what still arrives is read and dropped.</summary>
-    public async Task CloseLingeringAsync()
+    public Task CloseLingeringAsync()
     {
         client.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        return DrainAsync();
+    }
+
+    /// <summary>Reads and drops whatever arrives until the terminator closes its side.</summary>
+    public async Task DrainAsync()
+    {
         var buffer = new byte[64 * 1024];
         while (await _stream.ReadAsync(buffer, stop) > 0)
         {
