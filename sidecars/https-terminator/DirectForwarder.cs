@@ -153,9 +153,7 @@ internal sealed class DirectForwarder : IDisposable
             var head = await ReadHeadAsync(context, connection, timeout);
             if (head.Error is not null)
             {
-                return bodySend is { IsCompleted: true, Result: { } failed }
-                    ? new Outcome(false, BodyError(context, failed), Retry: false)
-                    : new Outcome(false, head.Error, Retry: head.NothingReceived && !hasBody);
+                return await StopBodyAsync(context, connection, bodySend) ?? new Outcome(false, head.Error, Retry: head.NothingReceived && !hasBody);
             }
 
             started = true;
@@ -177,13 +175,9 @@ internal sealed class DirectForwarder : IDisposable
         }
         catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidDataException or InvalidOperationException)
         {
-            if (bodySend is not null)
+            if (await StopBodyAsync(context, connection, bodySend) is { } bodyFailure)
             {
-                connection.Abort();
-                if (await bodySend is { } failed)
-                {
-                    return new Outcome(false, BodyError(context, failed), Retry: false);
-                }
+                return bodyFailure;
             }
 
             var retry = !started && !hasBody && connection.Reused && ex is IOException or SocketException;
@@ -195,15 +189,32 @@ internal sealed class DirectForwarder : IDisposable
         }
     }
 
-    /// <summary>The request body could not be read from the client (gone, too large): the client's doing, not the app's.</summary>
-    private static DirectError BodyError(HttpContext context, Exception failed)
+    /// <summary>
+    /// Ends a body still being sent once the exchange failed, and tells whether the body was the cause: the client gone
+    /// or over the size limit is the client's doing, not the app's (413 stays 413).
+    /// </summary>
+    private static async Task<Outcome?> StopBodyAsync(HttpContext context, UpstreamConnection connection, Task<Exception?>? bodySend)
     {
+        if (bodySend is null)
+        {
+            return null;
+        }
+
+        // Read before aborting: the abort makes the body fail too, and that would not be the cause.
+        var bodyFirst = connection.BodyFailed;
+        connection.Abort();
+        var failed = await bodySend;
+        if (!bodyFirst || failed is null)
+        {
+            return null;
+        }
+
         if (failed is BadHttpRequestException bad && !context.Response.HasStarted)
         {
             context.Response.StatusCode = bad.StatusCode;
         }
 
-        return DirectError.ClientGone;
+        return new Outcome(false, DirectError.ClientGone, Retry: false);
     }
 
     private static DirectError FromException(Exception ex, bool responseStarted, CancellationToken aborted)
@@ -287,7 +298,18 @@ internal sealed class DirectForwarder : IDisposable
             const int Front = 10;
             while (true)
             {
-                var read = await request.Body.ReadAsync(buffer.AsMemory(Front, BufferSize - Front - 2), timeout);
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(Front, BufferSize - Front - 2), timeout);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The client's doing (gone, or a body over the limit); it also ends the wait for the response.
+                    connection.FailBody();
+                    return ex;
+                }
+
                 if (read == 0)
                 {
                     break;
@@ -319,7 +341,7 @@ internal sealed class DirectForwarder : IDisposable
         }
         catch (Exception ex)
         {
-            // Whatever stopped the body (the client gone, a body over the limit) also ends the wait for the response.
+            // The app stopped reading it, or the wait ended: the exchange is over either way.
             connection.Abort();
             return ex;
         }
@@ -796,6 +818,7 @@ internal sealed class UpstreamConnection : IDisposable
     private CancellationTokenSource _timeout = new();
     private CancellationTokenRegistration _abortRegistration;
     private TimeSpan _activity;
+    private bool _bodyFailed;
 
     public UpstreamConnection(Socket socket, int bufferSize)
     {
@@ -846,6 +869,7 @@ internal sealed class UpstreamConnection : IDisposable
         }
 
         _activity = activity;
+        _bodyFailed = false;
         _timeout.CancelAfter(activity);
         _abortRegistration = aborted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _timeout);
         _sendLength = 0;
@@ -910,10 +934,26 @@ internal sealed class UpstreamConnection : IDisposable
 
     public void Consume(int count) => _start += count;
 
-    /// <summary>Stops a body still being sent when the response came first.</summary>
+    /// <summary>Set when reading the request body from the client failed, before the exchange is aborted because of it.</summary>
+    public bool BodyFailed => Volatile.Read(ref _bodyFailed);
+
+    public void FailBody()
+    {
+        Volatile.Write(ref _bodyFailed, true);
+        Abort();
+    }
+
+    /// <summary>Ends whatever this request still does on the connection; the connection is not reused afterwards.</summary>
     public void Abort()
     {
-        _timeout.Cancel();
+        try
+        {
+            _timeout.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
         try
         {
             _socket.Shutdown(SocketShutdown.Both);

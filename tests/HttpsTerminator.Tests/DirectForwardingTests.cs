@@ -229,9 +229,11 @@ public sealed class DirectForwardingTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--http1.1")]
-    [InlineData("--http2")]
-    public async Task An_app_silent_for_longer_than_the_upstream_timeout_gets_the_client_a_504(string protocol)
+    [InlineData("--http1.1", false)]
+    [InlineData("--http2", false)]
+    [InlineData("--http1.1", true)]
+    [InlineData("--http2", true)]
+    public async Task An_app_silent_for_longer_than_the_upstream_timeout_gets_the_client_a_504(string protocol, bool withBody)
     {
         await using var app = new RawUpstream(async c =>
         {
@@ -240,9 +242,30 @@ public sealed class DirectForwardingTests : IDisposable
         });
         await using var terminator = await Terminator.StartAsync(app.Uri, new Dictionary<string, string> { ["TERMINATOR_UPSTREAM_TIMEOUT"] = "1s" });
 
-        var result = await Terminator.CurlAsync(protocol, "-w", " %{http_code}", terminator.Url("/poll"));
+        // With a body, the body's send is cut when the wait ends: that must not pass for the client's doing.
+        string[] body = withBody ? ["--data-binary", "a body the app reads but never answers"] : [];
+        var result = await Terminator.CurlAsync([protocol, "-w", " %{http_code}", .. body, terminator.Url("/poll")]);
 
         Assert.EndsWith(" 504", result.EnsureSuccess("curl").Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, await terminator.MetricAsync("terminator_upstream_errors_total{kind=\"timeout\"}"));
+    }
+
+    [Fact]
+    public async Task An_app_that_stops_reading_an_upload_and_never_answers_gets_the_client_a_504()
+    {
+        await using var app = new RawUpstream(async c =>
+        {
+            await c.ReadHeadAsync();
+            await c.HoldAsync();
+        });
+        await using var terminator = await Terminator.StartAsync(app.Uri, new Dictionary<string, string> { ["TERMINATOR_UPSTREAM_TIMEOUT"] = "1s" });
+        var file = Path.Combine(_dir, "upload.bin");
+        await File.WriteAllBytesAsync(file, new byte[32 << 20]);
+
+        // The body's send stalls once the socket buffers are full; the timeout that cuts it is the app's fault.
+        var result = await Terminator.CurlAsync("--http1.1", "-o", "/dev/null", "-w", "%{http_code}", "-T", file, terminator.Url("/upload"));
+
+        Assert.Equal("504", result.Stdout);
         Assert.Equal(1, await terminator.MetricAsync("terminator_upstream_errors_total{kind=\"timeout\"}"));
     }
 

@@ -164,6 +164,9 @@ internal sealed class RawConnection(TcpClient client, Action firstRequest, Cance
         }
     }
 
+    /// <summary>Neither reads nor answers until the test ends.</summary>
+    public Task HoldAsync() => Task.Delay(Timeout.Infinite, stop);
+
     public void Dispose() => client.Dispose();
 
     private async Task<string> ReadLineAsync()
