@@ -24,6 +24,8 @@ internal sealed class DirectForwarder : IDisposable
     private static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(50);
     private static readonly TimeSpan DrainActivity = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan QuietIdle = TimeSpan.FromSeconds(5);
+    private static readonly SearchValues<char> BreaksHead = SearchValues.Create("\r\n\0");
+    private static readonly SearchValues<char> BreaksName = SearchValues.Create("\r\n\0 \t:");
     private static readonly byte[] LastChunk = "0\r\n\r\n"u8.ToArray();
 
     // Hop-by-hop headers, those the head is written with, and the forwarding headers the terminator alone sets. Expect
@@ -142,7 +144,12 @@ internal sealed class DirectForwarder : IDisposable
         var started = false;
         try
         {
-            WriteHead(context, connection, hasBody);
+            if (!WriteHead(context, connection, hasBody))
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return new Outcome(true, DirectError.ClientGone, Retry: false);
+            }
+
             await connection.SendHeadAsync(timeout);
             if (hasBody)
             {
@@ -232,7 +239,15 @@ internal sealed class DirectForwarder : IDisposable
         return new DirectError(responseStarted ? "response" : "request", ex.GetBaseException().Message);
     }
 
-    private void WriteHead(HttpContext context, UpstreamConnection connection, bool hasBody)
+    /// <summary>
+    /// Whether text can go into an HTTP/1.1 request head as it is. An h2 request reaches the app as HTTP/1.1: a CR, LF or
+    /// NUL inside an h2 field, or a space in its path, would otherwise split the head and smuggle a second request in.
+    /// </summary>
+    internal static bool FitsInHead(ReadOnlySpan<char> text, bool isTarget = false) =>
+        isTarget ? !text.ContainsAnyInRange('\0', ' ') && !text.Contains('\x7f') : !text.ContainsAny(BreaksHead);
+
+    /// <summary>Writes the request head; false, with nothing sent, when the request cannot be written safely.</summary>
+    private bool WriteHead(HttpContext context, UpstreamConnection connection, bool hasBody)
     {
         var request = context.Request;
         var w = new HeadWriter(connection);
@@ -240,16 +255,18 @@ internal sealed class DirectForwarder : IDisposable
         w.Byte((byte)' ');
         w.Ascii(_pathPrefix);
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (target is { Length: > 0 } && target[0] == '/')
+        if (target is not { Length: > 0 } || target[0] != '/')
         {
-            w.Latin1(target);
-        }
-        else
-        {
-            w.Latin1(request.Path.HasValue ? request.Path.ToUriComponent() : "/");
-            w.Latin1(request.QueryString.ToUriComponent());
+            target = (request.Path.HasValue ? request.Path.ToUriComponent() : "/") + request.QueryString.ToUriComponent();
         }
 
+        if (!FitsInHead(target, isTarget: true) || !FitsInHead(request.Host.Value))
+        {
+            return false;
+        }
+
+        // Kestrel decodes a target's non-ASCII bytes as UTF-8; they go out as they came.
+        w.Utf8(target);
         w.Bytes(" HTTP/1.1\r\nHost: "u8);
         if (request.Host.HasValue)
         {
@@ -266,6 +283,11 @@ internal sealed class DirectForwarder : IDisposable
             if (header.Key.Length == 0 || header.Key[0] == ':' || SkippedRequestHeaders.Contains(header.Key))
             {
                 continue;
+            }
+
+            if (header.Key.AsSpan().ContainsAny(BreaksName) || !AllFit(header.Value))
+            {
+                return false;
             }
 
             // Cookies may arrive split over several h2 header fields; HTTP/1.1 wants them in one line.
@@ -286,6 +308,20 @@ internal sealed class DirectForwarder : IDisposable
         }
 
         w.Bytes("\r\n"u8);
+        return true;
+    }
+
+    private static bool AllFit(StringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (value is not null && !FitsInHead(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task<Exception?> SendBodyAsync(HttpRequest request, UpstreamConnection connection, CancellationToken timeout)
@@ -783,6 +819,12 @@ internal readonly struct HeadWriter(UpstreamConnection connection) : IHeaderSink
         var span = connection.SendSpan(text.Length);
         Encoding.Latin1.GetBytes(text, span);
         connection.Advance(text.Length);
+    }
+
+    public void Utf8(string text)
+    {
+        var span = connection.SendSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
+        connection.Advance(Encoding.UTF8.GetBytes(text, span));
     }
 
     public void Bytes(ReadOnlySpan<byte> bytes)

@@ -269,5 +269,47 @@ public sealed class DirectForwardingTests : IDisposable
         Assert.Equal(1, await terminator.MetricAsync("terminator_upstream_errors_total{kind=\"timeout\"}"));
     }
 
+    [Theory]
+    [InlineData("--http1.1")]
+    [InlineData("--http2")]
+    public async Task The_request_target_reaches_the_app_exactly_as_the_client_wrote_it(string protocol)
+    {
+        string? seen = null;
+        await using var app = new RawUpstream(async c =>
+        {
+            seen = await c.ReadHeadAsync();
+            await c.WriteAsync("HTTP/1.1 204 No Content\r\n\r\n");
+        });
+        await using var terminator = await Terminator.StartAsync(app.Uri);
+
+        // Not through Uri, which would resolve the dot segment.
+        var result = await Terminator.CurlAsync(protocol, "--path-as-is", $"https://127.0.0.1:{terminator.TlsUri.Port}/a%2Fb/../c;x=1?q=%20x&r=caf%C3%A9");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("GET /a%2Fb/../c;x=1?q=%20x&r=caf%C3%A9 HTTP/1.1\r\n", seen, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("plain value", true)]
+    [InlineData("caf\u00e9", true)]
+    [InlineData("a\r\nX-Smuggled: 1", false)]
+    [InlineData("a\nb", false)]
+    [InlineData("a\0b", false)]
+    public void A_header_value_with_a_line_break_cannot_reach_the_app_head(string value, bool fits)
+    {
+        Assert.Equal(fits, DirectForwarder.FitsInHead(value));
+    }
+
+    [Theory]
+    [InlineData("/path?q=1", true)]
+    [InlineData("/caf\u00e9", true)]
+    [InlineData("/a HTTP/1.1\r\nHost: evil", false)]
+    [InlineData("/a\tb", false)]
+    [InlineData("/a\u007fb", false)]
+    public void A_target_with_a_space_or_control_character_cannot_reach_the_app_head(string target, bool fits)
+    {
+        Assert.Equal(fits, DirectForwarder.FitsInHead(target, isTarget: true));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
