@@ -111,6 +111,27 @@ public sealed class ClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task With_a_password_the_other_nodes_are_reached_with_it_and_it_never_shows()
+    {
+        const string Password = "cluster-pass-7d1c";
+        await using var cluster = await RedisCluster.StartAsync(password: Password);
+        var key = await cluster.KeyOnAsync(cluster.Nodes[2], "guarded:");
+        await cluster.CliAsync("SET", key, "42");
+        await using var ours = await Exporters.StartOursAsync(
+            cluster.Nodes[0].Address,
+            ("REDIS_PASSWORD", Password),
+            ("REDIS_EXPORTER_IS_CLUSTER", "true"),
+            ("REDIS_EXPORTER_CHECK_KEYS", "guarded:*"));
+
+        var mine = await Http.ScrapeAsync(ours.Metrics());
+
+        Assert.Equal(1, mine.Value("redis_up"));
+        Assert.Equal(42, mine.Value("redis_key_value", ("db", "db0"), ("key", key)));
+        Assert.DoesNotContain(Password, mine.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Password, ours.Output(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Connections_to_the_nodes_are_kept_and_reused_between_scrapes()
     {
         await using var cluster = await RedisCluster.StartAsync();

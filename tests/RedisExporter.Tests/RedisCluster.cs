@@ -17,7 +17,8 @@ public sealed class RedisCluster : IAsyncDisposable
 
     public IReadOnlyList<RedisServer> Nodes => _nodes;
 
-    public static async Task<RedisCluster> StartAsync(int size = 3)
+    /// <summary>Starts and joins the nodes; with a password every node requires it (and the join uses it).</summary>
+    public static async Task<RedisCluster> StartAsync(int size = 3, string? password = null)
     {
         var cluster = new RedisCluster([]);
         try
@@ -26,6 +27,7 @@ public sealed class RedisCluster : IAsyncDisposable
             {
                 cluster._nodes.Add(await RedisServer.StartAsync(new RedisServerOptions
                 {
+                    Password = password,
                     Arguments =
                     [
                         "--cluster-enabled", "yes",
@@ -38,7 +40,8 @@ public sealed class RedisCluster : IAsyncDisposable
             var create = new List<string> { "--cluster", "create" };
             create.AddRange(cluster._nodes.Select(n => $"127.0.0.1:{n.Port}"));
             create.AddRange(["--cluster-replicas", "0", "--cluster-yes"]);
-            (await Command.RunAsync(Command.Require("redis-cli"), create, Timeouts.Startup)).EnsureSuccess("redis-cli --cluster create");
+            var auth = password is null ? null : new Dictionary<string, string> { ["REDISCLI_AUTH"] = password };
+            (await Command.RunAsync(Command.Require("redis-cli"), create, Timeouts.Startup, auth)).EnsureSuccess("redis-cli --cluster create");
 
             // Every node must see the whole cluster, or a client discovering it from one node could see a part.
             var known = size.ToString(CultureInfo.InvariantCulture);
