@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
@@ -15,6 +16,15 @@ return await Sidecar.RunAsync(
         AdminAddress = o => o.Admin,
         ConfigureServices = (builder, options) =>
         {
+            if (options.EventLoop)
+            {
+                // Both halves are needed: socket completions on the socket's own thread, and Kestrel running the request
+                // there instead of handing it to the thread pool. Either alone measured mixed; together small requests
+                // gain 40% and large bodies lose half. The runtime reads the variable when the first socket is used.
+                Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+                builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
+            }
+
             builder.Services.AddHttpForwarder();
             // YARP logs two lines per forwarded request at Information; the access log is the per-request record.
             builder.Logging.AddFilter("Yarp", LogLevel.Warning);

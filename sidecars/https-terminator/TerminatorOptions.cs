@@ -76,6 +76,9 @@ internal sealed class TerminatorOptions
 
     public bool AccessLog { get; init; }
 
+    /// <summary>Requests handled on the socket threads themselves (see the README's benchmark for the trade-off).</summary>
+    public bool EventLoop { get; init; }
+
     /// <summary>The certificate loaded at start (files or self-signed), so a bad file fails before any port opens.</summary>
     public CertificateMaterial? InitialCertificate { get; set; }
 
@@ -138,6 +141,7 @@ internal sealed class TerminatorOptions
         var certCheck = env.Duration("TERMINATOR_CERT_CHECK_INTERVAL", TimeSpan.FromSeconds(10), "the certificate files are re-read this often even without a change event (file watchers miss some on network filesystems)", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromDays(1));
         var readyPath = env.OptionalString("TERMINATOR_READY_PATH", "if set, `/readyz` also needs `GET <upstream><path>` to answer 2xx; otherwise a TCP connect to the app");
         var accessLog = env.Bool("TERMINATOR_ACCESS_LOG", false, "one JSON line per request: time, client, method, target, protocol, TLS version, status, bytes, duration");
+        var eventLoop = env.Bool("TERMINATOR_EVENT_LOOP", false, "handle requests on the socket threads, one event loop per core as nginx: faster for small bodies and new handshakes, slower for large bodies");
 
         var options = new TerminatorOptions
         {
@@ -167,6 +171,7 @@ internal sealed class TerminatorOptions
             CertCheckInterval = certCheck,
             ReadyPath = readyPath is null ? null : readyPath.StartsWith('/') ? readyPath : "/" + readyPath,
             AccessLog = accessLog,
+            EventLoop = eventLoop,
         };
 
         options.LoadCertificates(env);

@@ -170,6 +170,38 @@ public sealed class ForwardingTests
     }
 
     [Fact]
+    public async Task The_event_loop_mode_forwards_HTTP_1_1_h2_uploads_and_websockets_alike()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var terminator = await Terminator.StartAsync(upstream.Uri, new Dictionary<string, string> { ["TERMINATOR_EVENT_LOOP"] = "true" });
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(file, new byte[16 << 20]);
+
+            var h1 = await Terminator.CurlAsync("--http1.1", terminator.Url("/loop?x=1"));
+            var h2 = await Terminator.CurlAsync("--http2", terminator.Url("/loop?x=2"));
+            var upload = await Terminator.CurlAsync("--http2", "-T", file, terminator.Url("/upload"));
+            using var ws = new System.Net.WebSockets.ClientWebSocket();
+            using var invoker = new HttpMessageInvoker(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null } });
+            using var cts = new CancellationTokenSource(Timeouts.Request);
+            await ws.ConnectAsync(new Uri($"wss://127.0.0.1:{terminator.TlsUri.Port}/ws"), invoker, cts.Token);
+            await ws.SendAsync("loop"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Text, true, cts.Token);
+            var buffer = new byte[64];
+            var received = await ws.ReceiveAsync(buffer, cts.Token);
+
+            Assert.Equal("/loop?x=1", JsonDocument.Parse(h1.EnsureSuccess("h1").Stdout).RootElement.GetProperty("path").GetString());
+            Assert.Equal("/loop?x=2", JsonDocument.Parse(h2.EnsureSuccess("h2").Stdout).RootElement.GetProperty("path").GetString());
+            Assert.Equal((16 << 20).ToString(System.Globalization.CultureInfo.InvariantCulture), upload.EnsureSuccess("upload").Stdout);
+            Assert.Equal("echo: loop", System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Access_log_writes_one_json_line_per_request()
     {
         await using var upstream = await TestUpstream.StartAsync();

@@ -1,4 +1,5 @@
-"""Benchmark: https-terminator against nginx (TLS reverse proxy with upstream keep-alive) and hitch (TLS offload).
+"""Benchmark: https-terminator (default, and with TERMINATOR_EVENT_LOOP=true) against nginx (TLS reverse proxy with
+upstream keep-alive) and hitch (TLS offload).
 
 Same backend (an nginx serving static files over plain HTTP), same ECDSA P-256 certificate, same clients (wrk, h2load,
 curl), same cores: the proxy under test is pinned to one core, the backend and the client to the other. Candidates are
@@ -181,12 +182,12 @@ def main():
 
         candidates = {}
 
-        def run_terminator():
+        def run_terminator(event_loop=False):
             port = free_port()
             env = dict(os.environ,
                        TERMINATOR_LISTEN=f"127.0.0.1:{port}", TERMINATOR_ADMIN_ADDR="127.0.0.1:0",
                        TERMINATOR_UPSTREAM=f"http://127.0.0.1:{backend_port}", TERMINATOR_CERT_FILE=cert, TERMINATOR_KEY_FILE=key,
-                       LOG_LEVEL="warn")
+                       TERMINATOR_EVENT_LOOP="true" if event_loop else "false", LOG_LEVEL="warn")
             return start([terminator], PROXY_CPU, env), port
 
         def run_nginx():
@@ -219,7 +220,7 @@ def main():
                           "--user", "nobody", "--group", "nogroup",
                           os.path.join(work, "pem")], PROXY_CPU), port
 
-        candidates = {"terminator": run_terminator, "nginx": run_nginx, "hitch": run_hitch}
+        candidates = {"terminator": run_terminator, "event-loop": lambda: run_terminator(event_loop=True), "nginx": run_nginx, "hitch": run_hitch}
         results = {}  # (candidate, metric) -> [values]
         loads = []
 
@@ -298,21 +299,23 @@ def report(results, runs, seconds, loads):
     print(f"load average at the end of each round: {', '.join(f'{l:.2f}' for l in loads)}")
     if max(loads) > 2.5:
         print("WARNING: other work was running on this machine (load average above the 2 benchmark processes): figures are noisy")
-    for candidate in ("terminator", "nginx", "hitch"):
+    for candidate in ("terminator", "event-loop", "nginx", "hitch"):
         errors = {m: sum(v) for (c, m), v in results.items() if c == candidate and "errors" in m and sum(v)}
         if errors:
             print(f"WARNING: {candidate} had failed requests (non-2xx or socket errors): {errors}")
     print()
-    print("| figure | terminator | nginx | hitch | terminator/nginx |")
-    print("|---|---:|---:|---:|---:|")
+    print("| figure | terminator | terminator, event loop | nginx | hitch | terminator/nginx | event loop/nginx |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for title, metric, higher_better in rows:
-        t, n, h = med("terminator", metric), med("nginx", metric), med("hitch", metric)
+        t, e, n, h = med("terminator", metric), med("event-loop", metric), med("nginx", metric), med("hitch", metric)
 
         def fmt(v):
             return "—" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.2f}")
 
-        ratio = "—" if not t or not n else f"{t / n:.2f}" + ("" if higher_better else " (lower is better)")
-        print(f"| {title} | {fmt(t)} | {fmt(n)} | {fmt(h)} | {ratio} |")
+        def ratio(v):
+            return "—" if not v or not n else f"{v / n:.2f}" + ("" if higher_better else " (lower is better)")
+
+        print(f"| {title} | {fmt(t)} | {fmt(e)} | {fmt(n)} | {fmt(h)} | {ratio(t)} | {ratio(e)} |")
 
 
 if __name__ == "__main__":
