@@ -173,8 +173,9 @@ internal sealed class RedisTarget : IAsyncDisposable
             User = Address.User ?? _options.User,
             Password = _password,
             DefaultDatabase = Address.Database,
-            // A scrape replaces a dead connection itself; background retries would only compete with it.
-            ReconnectRetryPolicy = new LinearRetry(timeout),
+            // A scrape replaces a dead connection to the configured node itself; the other nodes of a cluster are
+            // reconnected in the background, and a node that comes back is scraped again within a second or two.
+            ReconnectRetryPolicy = new LinearRetry(Math.Min(timeout, 1000)),
             IncludeDetailInExceptions = false,
         };
         if (Address.Transport == RedisTransport.Unix)

@@ -201,6 +201,46 @@ public sealed class ClusterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_node_that_comes_back_is_scraped_again_without_a_restart()
+    {
+        await using var cluster = await RedisCluster.StartAsync();
+        await FillAsync(cluster);
+        await using var ours = await Exporters.StartOursAsync(
+            cluster.Nodes[0].Address,
+            ("REDIS_EXPORTER_IS_CLUSTER", "true"),
+            ("REDIS_EXPORTER_COUNT_KEYS", "key:*"));
+        Assert.Equal(Keys, (await Http.ScrapeAsync(ours.Metrics())).Value("redis_keys_count", ("db", "db0"), ("key", "key:*")));
+        var node = cluster.Nodes[2];
+        await node.KillAsync();
+        await Wait.UntilAsync(
+            async () => (await Http.ScrapeAsync(ours.Metrics())).Value("redis_exporter_last_scrape_error", ("err", "")) is null,
+            Timeouts.Converge,
+            "a scrape error while the node is down");
+
+        // Without persistence the node comes back empty: its share of the keys is gone, the rest is counted again.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await node.RestartAsync();
+        var remaining = 0;
+        foreach (var n in cluster.Nodes)
+        {
+            remaining += (await n.CliAsync("--scan", "--pattern", "key:*")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+        }
+
+        Scraped? mine = null;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                mine = await Http.ScrapeAsync(ours.Metrics());
+                return mine.Value("redis_exporter_last_scrape_error", ("err", "")) == 0;
+            },
+            Timeouts.Converge,
+            () => "the scrape error to clear once the node is back; last: " + string.Join(", ", mine?.Family("redis_exporter_last_scrape_error").Select(s => s.Labels["err"]) ?? []));
+        output.WriteLine($"recovered {started.Elapsed.TotalSeconds:F1} s after the restart");
+        Assert.True(remaining < Keys, "the restarted node should have come back empty");
+        Assert.Equal(remaining, mine!.Value("redis_keys_count", ("db", "db0"), ("key", "key:*")));
+    }
+
+    [Fact]
     public async Task Without_IS_CLUSTER_key_checks_stay_on_the_configured_node_as_the_reference()
     {
         await using var cluster = await RedisCluster.StartAsync();

@@ -28,7 +28,7 @@ public sealed record RedisServerOptions
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
     private readonly string _dir;
 
     private RedisServer(Process process, string dir, int port, string? socket, RedisServerOptions options)
@@ -53,7 +53,6 @@ public sealed class RedisServer : IAsyncDisposable
     public static async Task<RedisServer> StartAsync(RedisServerOptions? options = null)
     {
         options ??= new RedisServerOptions();
-        var redis = Command.Require("redis-server");
         var dir = Directory.CreateTempSubdirectory("redis-test-").FullName;
         var port = options.Port ?? FreePort.Get();
         var socket = options.UnixSocket ? Path.Combine(dir, "redis.sock") : null;
@@ -97,7 +96,30 @@ public sealed class RedisServer : IAsyncDisposable
         var conf = Path.Combine(dir, "redis.conf");
         await File.WriteAllLinesAsync(conf, lines);
 
-        var psi = new ProcessStartInfo(redis) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        Process process;
+        try
+        {
+            process = await LaunchAsync(conf, options);
+        }
+        catch
+        {
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
+
+        return new RedisServer(process, dir, port, socket, options);
+    }
+
+    /// <summary>Starts a killed server again on its port, with its directory (a cluster node keeps its node file).</summary>
+    public async Task RestartAsync()
+    {
+        _process.Dispose();
+        _process = await LaunchAsync(Path.Combine(_dir, "redis.conf"), Options);
+    }
+
+    private static async Task<Process> LaunchAsync(string conf, RedisServerOptions options)
+    {
+        var psi = new ProcessStartInfo(Command.Require("redis-server")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(conf);
         foreach (var a in options.Arguments)
         {
@@ -110,7 +132,6 @@ public sealed class RedisServer : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output.Enqueue(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new RedisServer(process, dir, port, socket, options);
         try
         {
             await Wait.UntilAsync(
@@ -128,11 +149,16 @@ public sealed class RedisServer : IAsyncDisposable
         }
         catch
         {
-            await server.DisposeAsync();
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+
+            process.Dispose();
             throw;
         }
 
-        return server;
+        return process;
     }
 
     /// <summary>Runs redis-cli against this server; the password goes through REDISCLI_AUTH, never the arguments.</summary>
