@@ -34,9 +34,10 @@ internal sealed class DirectForwarder : IDisposable
         ["Host", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "HTTP2-Settings", "Expect", .. ForwardingTransformer.Managed],
         StringComparer.OrdinalIgnoreCase);
 
+    // Content-Length, Transfer-Encoding and Connection are read for the framing before this set is asked.
     private static readonly HashSet<string> SkippedResponseHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
-        "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Trailer", "Upgrade", "Content-Length",
+        "Keep-Alive", "Proxy-Connection", "Trailer", "Upgrade",
     };
 
     private readonly ConcurrentStack<UpstreamConnection> _idle = new();
@@ -251,9 +252,9 @@ internal sealed class DirectForwarder : IDisposable
     {
         var request = context.Request;
         var w = new HeadWriter(connection);
-        w.Ascii(request.Method);
+        w.Latin1(request.Method);
         w.Byte((byte)' ');
-        w.Ascii(_pathPrefix);
+        w.Latin1(_pathPrefix);
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (target is not { Length: > 0 } || target[0] != '/')
         {
@@ -420,8 +421,7 @@ internal sealed class DirectForwarder : IDisposable
                 return head;
             }
 
-            // 100 Continue and 103 Early Hints: the final response follows on the same connection.
-            context.Response.Headers.Clear();
+            // 100 Continue and 103 Early Hints (their headers were not copied): the final response follows.
         }
     }
 

@@ -16,7 +16,7 @@ internal readonly struct HeadWriter(UpstreamConnection connection) : IHeaderSink
 {
     public void Add(string name, string value)
     {
-        Ascii(name);
+        Latin1(name);
         Bytes(": "u8);
         Latin1(value);
         Bytes("\r\n"u8);
@@ -29,13 +29,13 @@ internal readonly struct HeadWriter(UpstreamConnection connection) : IHeaderSink
             return;
         }
 
-        Ascii(name);
+        Latin1(name);
         Bytes(": "u8);
         for (var i = 0; i < values.Count; i++)
         {
             if (i > 0)
             {
-                Ascii(separator);
+                Latin1(separator);
             }
 
             Latin1(values[i] ?? "");
@@ -43,8 +43,6 @@ internal readonly struct HeadWriter(UpstreamConnection connection) : IHeaderSink
 
         Bytes("\r\n"u8);
     }
-
-    public void Ascii(string text) => Latin1(text);
 
     public void Latin1(string text)
     {

@@ -97,11 +97,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         await cluster.CliAsync("SET", key, "-12.5");
         var hash = await cluster.KeyOnAsync(cluster.Nodes[2], "fields:");
         await cluster.CliAsync("HSET", hash, "a", "1", "b", "2", "c", "3");
-        await using var ours = await Exporters.StartOursAsync(
-            cluster.Nodes[0].Address,
-            ("REDIS_EXPORTER_IS_CLUSTER", "true"),
-            ("REDIS_EXPORTER_CHECK_SINGLE_KEYS", key),
-            ("REDIS_EXPORTER_CHECK_KEYS", "fields:*"));
+        await using var ours = await StartOnClusterAsync(cluster, ("REDIS_EXPORTER_CHECK_SINGLE_KEYS", key), ("REDIS_EXPORTER_CHECK_KEYS", "fields:*"));
         var mine = await Http.ScrapeAsync(ours.Metrics());
         Assert.Equal(-12.5, mine.Value("redis_key_value", ("db", "db0"), ("key", key)));
         Assert.Equal(5, mine.Value("redis_key_size", ("db", "db0"), ("key", key)));
@@ -117,11 +113,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         await using var cluster = await RedisCluster.StartAsync(password: Password);
         var key = await cluster.KeyOnAsync(cluster.Nodes[2], "guarded:");
         await cluster.CliAsync("SET", key, "42");
-        await using var ours = await Exporters.StartOursAsync(
-            cluster.Nodes[0].Address,
-            ("REDIS_PASSWORD", Password),
-            ("REDIS_EXPORTER_IS_CLUSTER", "true"),
-            ("REDIS_EXPORTER_CHECK_KEYS", "guarded:*"));
+        await using var ours = await StartOnClusterAsync(cluster, ("REDIS_PASSWORD", Password), ("REDIS_EXPORTER_CHECK_KEYS", "guarded:*"));
 
         var mine = await Http.ScrapeAsync(ours.Metrics());
 
@@ -136,11 +128,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         await using var cluster = await RedisCluster.StartAsync();
         await FillAsync(cluster);
-        await using var ours = await Exporters.StartOursAsync(
-            cluster.Nodes[0].Address,
-            ("REDIS_EXPORTER_IS_CLUSTER", "true"),
-            ("REDIS_EXPORTER_CHECK_KEYS", "key:*"),
-            ("REDIS_EXPORTER_COUNT_KEYS", "key:*"));
+        await using var ours = await StartOnClusterAsync(cluster, ("REDIS_EXPORTER_CHECK_KEYS", "key:*"), ("REDIS_EXPORTER_COUNT_KEYS", "key:*"));
         _ = await Http.ScrapeAsync(ours.Metrics());
         var before = new List<long>();
         foreach (var node in cluster.Nodes)
@@ -169,26 +157,14 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         await using var cluster = await RedisCluster.StartAsync();
         await FillAsync(cluster);
-        await using var ours = await Exporters.StartOursAsync(
-            cluster.Nodes[0].Address,
-            ("REDIS_EXPORTER_IS_CLUSTER", "true"),
-            ("REDIS_EXPORTER_CHECK_KEYS", "key:*"),
-            ("REDIS_EXPORTER_COUNT_KEYS", "key:*"));
+        await using var ours = await StartOnClusterAsync(cluster, ("REDIS_EXPORTER_CHECK_KEYS", "key:*"), ("REDIS_EXPORTER_COUNT_KEYS", "key:*"));
         var healthy = await Http.ScrapeAsync(ours.Metrics());
         Assert.Equal(Keys, healthy.Value("redis_keys_count", ("db", "db0"), ("key", "key:*")));
 
         var down = cluster.Nodes[2];
         await down.KillAsync();
-        Scraped? mine = null;
-        await Wait.UntilAsync(
-            async () =>
-            {
-                mine = await Http.ScrapeAsync(ours.Metrics());
-                return mine.Value("redis_exporter_last_scrape_error", ("err", "")) is null;
-            },
-            Timeouts.Converge,
-            "a scrape error once a node is down");
-        var error = mine!.Family("redis_exporter_last_scrape_error").Single();
+        var mine = await ScrapeUntilAsync(ours, HasScrapeError, "a scrape error once a node is down");
+        var error = mine.Family("redis_exporter_last_scrape_error").Single();
         output.WriteLine("err=" + error.Labels["err"]);
         Assert.Equal(1, error.Value);
         Assert.Contains(down.Port.ToString(CultureInfo.InvariantCulture), error.Labels["err"], StringComparison.Ordinal);
@@ -205,17 +181,11 @@ public sealed class ClusterTests(ITestOutputHelper output)
     {
         await using var cluster = await RedisCluster.StartAsync();
         await FillAsync(cluster);
-        await using var ours = await Exporters.StartOursAsync(
-            cluster.Nodes[0].Address,
-            ("REDIS_EXPORTER_IS_CLUSTER", "true"),
-            ("REDIS_EXPORTER_COUNT_KEYS", "key:*"));
+        await using var ours = await StartOnClusterAsync(cluster, ("REDIS_EXPORTER_COUNT_KEYS", "key:*"));
         Assert.Equal(Keys, (await Http.ScrapeAsync(ours.Metrics())).Value("redis_keys_count", ("db", "db0"), ("key", "key:*")));
         var node = cluster.Nodes[2];
         await node.KillAsync();
-        await Wait.UntilAsync(
-            async () => (await Http.ScrapeAsync(ours.Metrics())).Value("redis_exporter_last_scrape_error", ("err", "")) is null,
-            Timeouts.Converge,
-            "a scrape error while the node is down");
+        await ScrapeUntilAsync(ours, HasScrapeError, "a scrape error while the node is down");
 
         // Without persistence the node comes back empty: its share of the keys is gone, the rest is counted again.
         var started = System.Diagnostics.Stopwatch.StartNew();
@@ -226,18 +196,10 @@ public sealed class ClusterTests(ITestOutputHelper output)
             remaining += (await n.CliAsync("--scan", "--pattern", "key:*")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
         }
 
-        Scraped? mine = null;
-        await Wait.UntilAsync(
-            async () =>
-            {
-                mine = await Http.ScrapeAsync(ours.Metrics());
-                return mine.Value("redis_exporter_last_scrape_error", ("err", "")) == 0;
-            },
-            Timeouts.Converge,
-            () => "the scrape error to clear once the node is back; last: " + string.Join(", ", mine?.Family("redis_exporter_last_scrape_error").Select(s => s.Labels["err"]) ?? []));
+        var mine = await ScrapeUntilAsync(ours, m => !HasScrapeError(m), "the scrape error to clear once the node is back");
         output.WriteLine($"recovered {started.Elapsed.TotalSeconds:F1} s after the restart");
         Assert.True(remaining < Keys, "the restarted node should have come back empty");
-        Assert.Equal(remaining, mine!.Value("redis_keys_count", ("db", "db0"), ("key", "key:*")));
+        Assert.Equal(remaining, mine.Value("redis_keys_count", ("db", "db0"), ("key", "key:*")));
     }
 
     [Fact]
@@ -257,6 +219,22 @@ public sealed class ClusterTests(ITestOutputHelper output)
     }
 
     /// <summary>key:1 .. key:30 (on every node), a string, a hash, a list, streams on every node, a group with a pending entry.</summary>
+    private static Task<SidecarProcess> StartOnClusterAsync(RedisCluster cluster, params (string Name, string Value)[] checks) =>
+        Exporters.StartOursAsync(cluster.Nodes[0].Address, [("REDIS_EXPORTER_IS_CLUSTER", "true"), .. checks]);
+
+    private static bool HasScrapeError(Scraped scraped) => scraped.Value("redis_exporter_last_scrape_error", ("err", "")) is null;
+
+    /// <summary>Scrapes until the condition holds; the message names the errors of the last scrape.</summary>
+    private static async Task<Scraped> ScrapeUntilAsync(SidecarProcess ours, Func<Scraped, bool> condition, string what)
+    {
+        Scraped? last = null;
+        await Wait.UntilAsync(
+            async () => condition(last = await Http.ScrapeAsync(ours.Metrics())),
+            Timeouts.Converge,
+            () => what + "; last errors: " + string.Join(", ", last?.Family("redis_exporter_last_scrape_error").Select(s => s.Labels["err"]) ?? []));
+        return last!;
+    }
+
     private static async Task FillAsync(RedisCluster cluster)
     {
         for (var i = 1; i <= Keys; i++)

@@ -20,7 +20,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from procstats import free_port, rss_bytes  # noqa: E402
+from procstats import free_port, machine, rss_bytes  # noqa: E402
 
 SIZES = [("0B", 0), ("1KiB", 1024), ("100KiB", 100 * 1024)]
 PROXY_CPU = "0"
@@ -286,15 +286,9 @@ def report(results, runs, seconds, loads):
              ("RSS after load MiB", "rss_load_mib", False),
              ("RSS 15 s after the last load MiB", "rss_after_idle_mib", False)]
 
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
     hitch_version = subprocess.run(["hitch", "--version"], capture_output=True, text=True).stdout.split()[-1:] or ["?"]
-    print(f"\n{os.cpu_count()} cores, {cpu}; proxy pinned to CPU {PROXY_CPU}, backend nginx and client on CPU {CLIENT_CPU}")
+    print(f"\n{machine()}; proxy pinned to CPU {PROXY_CPU}, backend nginx and client on CPU {CLIENT_CPU}")
     print(f"nginx {nginx_version}, hitch {hitch_version[0]}; wrk -t1 -c32, h2load -c32 -m10; {seconds} s per figure, median of {runs} runs")
     print(f"load average at the end of each round: {', '.join(f'{l:.2f}' for l in loads)}")
     if max(loads) > 2.5:
