@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
   # containers: podman with runc, a base image made with debootstrap, compose through podman's Docker API
   podman runc debootstrap docker-compose uidmap
+  # podman only recommends a pause binary, and `podman kube play` cannot start a pod without one
+  catatonit
   # tools the tests drive for real
   curl procps git python3 chromium prometheus openssl util-linux
   # TLS clients and audits for https-terminator
@@ -13,6 +15,8 @@ packages=(
   clang zlib1g-dev
   # peers compared side by side
   redis-server prometheus-redis-exporter nginx
+  # the benchmarks' clients and the TLS peer they run beside nginx
+  wrk hitch
 )
 
 missing=()

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Sidecars.HttpsTerminator;
@@ -14,10 +15,14 @@ namespace Sidecars.HttpsTerminator;
 internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTransformer
 {
     private const string ClientCertItem = "terminator.xfcc";
+    private const string RefusedItem = "terminator.refused-response";
 
     /// <summary>Headers only the terminator sets; a client's values for them never reach the app.</summary>
     public static readonly string[] Managed =
         ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Prefix", "Forwarded", "X-Forwarded-Client-Cert"];
+
+    /// <summary>The app's scheme, authority and prefix, without a trailing slash: the client's target follows it.</summary>
+    private readonly string _upstreamBase = options.Upstream.AbsoluteUri.TrimEnd('/');
 
     private readonly string? _hsts = options.HstsMaxAge > 0 ? "max-age=" + options.HstsMaxAge.ToString(CultureInfo.InvariantCulture) : null;
 
@@ -25,6 +30,15 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var request = httpContext.Request;
+
+        // The base builds the target from the decoded path and encodes it again, which turns a client's `%2F` into
+        // `%252F`. The client's own target goes out instead, under the prefix; ProxyHandler has refused any that climbs
+        // above it, so the dot segments System.Uri resolves stay inside.
+        var raw = httpContext.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        if (raw.StartsWith('/') && Uri.TryCreate(_upstreamBase + raw, UriKind.Absolute, out var target))
+        {
+            proxyRequest.RequestUri = target;
+        }
         var headers = proxyRequest.Headers;
 
         // The base transformer drops Host, so a legacy app would build its URLs and redirects for 127.0.0.1.
@@ -38,42 +52,47 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
             headers.Remove(name);
         }
 
-        var sink = new MessageHeaders(headers);
-        AddForwardedHeaders(httpContext, ref sink);
+        AddForwardedHeaders(httpContext, headers);
     }
 
-    /// <summary>The forwarding headers of the configured mode and the verified client certificate, for either forwarding path.</summary>
-    public void AddForwardedHeaders<TSink>(HttpContext httpContext, ref TSink headers)
-        where TSink : struct, IHeaderSink
+    /// <summary>The forwarding headers of the configured mode and the verified client certificate.</summary>
+    private void AddForwardedHeaders(HttpContext httpContext, System.Net.Http.Headers.HttpRequestHeaders headers)
     {
         var request = httpContext.Request;
         var proto = request.IsHttps ? "https" : "http";
         var client = ClientAddress(httpContext);
         if (options.Forwarded.HasFlag(ForwardedMode.XForwarded))
         {
-            headers.Add("X-Forwarded-For", client?.ToString() ?? "");
-            headers.Add("X-Forwarded-Proto", proto);
+            headers.TryAddWithoutValidation("X-Forwarded-For", client?.ToString() ?? "");
+            headers.TryAddWithoutValidation("X-Forwarded-Proto", proto);
             if (request.Host.HasValue)
             {
-                headers.Add("X-Forwarded-Host", request.Host.Value);
+                headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
             }
 
-            headers.Add("X-Forwarded-Port", (request.Host.Port ?? (request.IsHttps ? 443 : 80)).ToString(CultureInfo.InvariantCulture));
+            headers.TryAddWithoutValidation("X-Forwarded-Port", (request.Host.Port ?? (request.IsHttps ? 443 : 80)).ToString(CultureInfo.InvariantCulture));
         }
 
         if (options.Forwarded.HasFlag(ForwardedMode.Rfc7239))
         {
-            headers.Add("Forwarded", Rfc7239(client, proto, request.Host));
+            headers.TryAddWithoutValidation("Forwarded", Rfc7239(client, proto, request.Host));
         }
 
         if (options.ClientPolicy is not null && ClientCert(httpContext) is { } xfcc)
         {
-            headers.Add("X-Forwarded-Client-Cert", xfcc);
+            headers.TryAddWithoutValidation("X-Forwarded-Client-Cert", xfcc);
         }
     }
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
+        if (proxyResponse is not null && FramingProblem(proxyResponse) is { } problem)
+        {
+            // Nothing of this response reaches the client, and its connection is closed unread (MaxResponseDrainSize 0).
+            httpContext.Items[RefusedItem] = problem;
+            return false;
+        }
+
         var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         if (_hsts is not null && httpContext.Request.IsHttps)
         {
@@ -84,6 +103,46 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
     }
 
     public string? Hsts => _hsts;
+
+    /// <summary>Why the app's response was refused by <see cref="FramingProblem"/>, or null when it was not.</summary>
+    public static string? RefusedResponse(HttpContext context) =>
+        context.Items.TryGetValue(RefusedItem, out var reason) ? reason as string : null;
+
+    /// <summary>
+    /// RFC 9112 §6.3 for what the client library would otherwise guess: a Transfer-Encoding whose last coding is not
+    /// chunked means "read until close", and one beside a Content-Length is a smuggling pattern; both are refused (502)
+    /// rather than framed by the Content-Length. Two different Content-Length values are refused by the library itself.
+    /// </summary>
+    internal static string? FramingProblem(HttpResponseMessage response)
+    {
+        if (!response.Headers.NonValidated.TryGetValues("Transfer-Encoding", out var codings))
+        {
+            return null;
+        }
+
+        if (response.Content.Headers.NonValidated.Contains("Content-Length"))
+        {
+            return "the response has both Transfer-Encoding and Content-Length";
+        }
+
+        var last = "";
+        foreach (var value in codings)
+        {
+            foreach (var coding in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                last = coding;
+            }
+        }
+
+        return last.Equals("chunked", StringComparison.OrdinalIgnoreCase)
+            ? null
+            : "the response's Transfer-Encoding does not end with chunked, so its length is unknown";
+    }
+
+    /// <summary>RFC 9110 §9.2.2: the methods a client may send twice without a different outcome.</summary>
+    internal static bool IsIdempotent(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method)
+        || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method);
 
     private static IPAddress? ClientAddress(HttpContext context)
     {
@@ -116,10 +175,4 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
 
         return value;
     }
-}
-
-/// <summary>Forwarding headers into YARP's outgoing request.</summary>
-internal readonly struct MessageHeaders(System.Net.Http.Headers.HttpRequestHeaders headers) : IHeaderSink
-{
-    public void Add(string name, string value) => headers.TryAddWithoutValidation(name, value);
 }

@@ -6,6 +6,9 @@ using Prometheus;
 using Sidecars.Hosting;
 using Sidecars.HttpsTerminator;
 
+// Before anything touches OpenSSL: it reads its configuration once.
+TlsPolicy.UseOwnOpenSslConfig();
+
 return await Sidecar.RunAsync(
     new SidecarDefinition<TerminatorOptions>
     {
@@ -35,7 +38,6 @@ return await Sidecar.RunAsync(
             builder.Services.AddHostedService(sp => sp.GetRequiredService<CertificateStore>());
             builder.Services.AddHostedService<UpstreamProbe>();
             builder.Services.AddSingleton<ProxyHandler>();
-            builder.Services.AddSingleton<IIdleMemoryOwner>(sp => sp.GetRequiredService<ProxyHandler>());
             builder.Services.AddSingleton<BlockPool>();
             builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockPool>());
             builder.Services.AddSingleton<IIdleMemoryOwner>(sp => sp.GetRequiredService<BlockPool>());

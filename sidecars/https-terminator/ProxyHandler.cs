@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 using Sidecars.Hosting;
@@ -13,7 +14,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Sidecars.HttpsTerminator;
 
 /// <summary>Every request on the TLS (and redirect) listener: forward to the app, or redirect, and account for it.</summary>
-internal sealed class ProxyHandler : IIdleMemoryOwner, IDisposable
+internal sealed class ProxyHandler : IDisposable
 {
     private const string AcmePrefix = "/.well-known/acme-challenge/";
 
@@ -25,7 +26,6 @@ internal sealed class ProxyHandler : IIdleMemoryOwner, IDisposable
     private readonly IServer _server;
     private readonly HttpMessageInvoker _invoker;
     private readonly ForwardingTransformer _transformer;
-    private readonly DirectForwarder? _direct;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly string _destination;
     private readonly string[] _codeLabels = new string[600];
@@ -40,7 +40,6 @@ internal sealed class ProxyHandler : IIdleMemoryOwner, IDisposable
         _accessLog = loggers.CreateLogger("Sidecars.HttpsTerminator.Access");
         _server = server;
         _transformer = new ForwardingTransformer(options);
-        _direct = options.UpstreamH2c ? null : new DirectForwarder(options, _transformer);
         _destination = options.Upstream.AbsoluteUri;
         _invoker = new HttpMessageInvoker(
             new SocketsHttpHandler
@@ -54,6 +53,13 @@ internal sealed class ProxyHandler : IIdleMemoryOwner, IDisposable
                 EnableMultipleHttp2Connections = true,
                 ConnectTimeout = options.UpstreamConnectTimeout,
                 PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
+                // A response not read to its end is never drained for reuse: its connection is closed. What is left on
+                // it is unknown (a body framed in a way the terminator refused, or the rest of a download the client
+                // abandoned), and no later request may read it.
+                MaxResponseDrainSize = 0,
+                // Header bytes unchanged in both directions (see TlsListener): Latin-1 is one byte per char.
+                RequestHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
+                ResponseHeaderEncodingSelector = static (_, _) => System.Text.Encoding.Latin1,
             },
             disposeHandler: true);
         _requestConfig = new ForwarderRequestConfig
@@ -85,6 +91,10 @@ internal sealed class ProxyHandler : IIdleMemoryOwner, IDisposable
             {
                 Redirect(context);
             }
+            else if (RequestTarget.IsRefused(context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget))
+            {
+                await PlainAsync(context, StatusCodes.Status400BadRequest, "400 Bad Request: the path holds a `..` segment or a control character\n");
+            }
             else if (_options.MaxRequestBody is { } max && context.Request.ContentLength > max)
             {
                 await PlainAsync(context, StatusCodes.Status413PayloadTooLarge, "request body larger than TERMINATOR_MAX_REQUEST_BODY\n");
@@ -112,31 +122,28 @@ internal sealed class ProxyHandler : IIdleMemoryOwner, IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _invoker.Dispose();
-        _direct?.Dispose();
-    }
-
-    /// <summary>Idle upstream connections of the direct path (and their buffers) are closed when the process goes quiet.</summary>
-    public void ReleaseIdleMemory() => _direct?.ReleaseIdleMemory();
+    public void Dispose() => _invoker.Dispose();
 
     private async Task ForwardAsync(HttpContext context)
     {
-        if (_direct is not null && DirectForwarder.Handles(context))
+        if (!ForwardingTransformer.IsIdempotent(context.Request.Method) && context.Request.ContentLength is null
+            && context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
         {
-            var failure = await _direct.ForwardAsync(context);
-            if (failure is not null && failure != DirectError.ClientGone)
-            {
-                await FailAsync(context, failure.Kind, failure.Message);
-            }
-
-            return;
+            // The client library sends a request without content again on a new connection when a pooled one closes
+            // before any answer, so a bodyless POST could run twice in the app. It never does so once content was sent:
+            // an explicit empty body (YARP sends `Content-Length: 0`, which the library writes for such methods anyway)
+            // makes it run once.
+            context.Request.ContentLength = 0;
         }
 
         var error = await _forwarder.SendAsync(context, _destination, _invoker, _requestConfig, _transformer, context.RequestAborted);
         if (error == ForwarderError.None)
         {
+            if (ForwardingTransformer.RefusedResponse(context) is { } refused)
+            {
+                await FailAsync(context, "response", refused);
+            }
+
             return;
         }
 
@@ -178,6 +185,8 @@ internal sealed class ProxyHandler : IIdleMemoryOwner, IDisposable
             or ForwarderError.UpgradeResponseClient or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled => null,
         ForwarderError.RequestTimedOut or ForwarderError.UpgradeActivityTimeout => "timeout",
         ForwarderError.Request when exception?.GetBaseException() is SocketException => "connect",
+        // The app answered with something that is not HTTP, or with framing that cannot be trusted.
+        ForwarderError.Request when exception is HttpRequestException { HttpRequestError: HttpRequestError.InvalidResponse } => "response",
         ForwarderError.Request or ForwarderError.RequestCreation or ForwarderError.RequestBodyDestination or ForwarderError.UpgradeRequestDestination => "request",
         ForwarderError.ResponseHeaders or ForwarderError.ResponseBodyDestination or ForwarderError.UpgradeResponseDestination => "response",
         _ => "other",

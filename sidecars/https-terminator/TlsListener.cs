@@ -14,8 +14,12 @@ namespace Sidecars.HttpsTerminator;
 /// <summary>The TLS policy: versions, suites, ALPN and client certificates, the same for every certificate.</summary>
 internal static class TlsPolicy
 {
-    // Kestrel's default TLS 1.2 list includes CBC suites (LUCKY13); only forward-secret AEAD suites are offered here.
-    private static readonly CipherSuitesPolicy? Suites = OperatingSystem.IsWindows() ? null : new(
+    private const string OpenSslConfigFile = "openssl.cnf";
+
+    // Kestrel's default TLS 1.2 list includes CBC suites (LUCKY13); only forward-secret AEAD suites are offered. The
+    // terminator's own openssl.cnf says so without a CipherSuitesPolicy, which would turn TLS session resumption off;
+    // when that file is not in force (OPENSSL_CONF set by the user), the same list is given as a policy instead.
+    private static readonly CipherSuitesPolicy? ExplicitSuites = OperatingSystem.IsWindows() ? null : new(
     [
         TlsCipherSuite.TLS_AES_128_GCM_SHA256,
         TlsCipherSuite.TLS_AES_256_GCM_SHA384,
@@ -28,6 +32,25 @@ internal static class TlsPolicy
         TlsCipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
     ]);
 
+    private static CipherSuitesPolicy? Suites => OwnOpenSslConfig ? null : ExplicitSuites;
+
+    /// <summary>True once <see cref="UseOwnOpenSslConfig"/> pointed OpenSSL at the terminator's configuration.</summary>
+    public static bool OwnOpenSslConfig { get; private set; }
+
+    /// <summary>
+    /// Points OPENSSL_CONF at the openssl.cnf beside the binary, unless the user set one. OpenSSL reads it once, when the
+    /// process first uses it, and through the C library's environment, which Environment.SetEnvironmentVariable does not
+    /// change on Linux: so this runs first thing in Main, through setenv.
+    /// </summary>
+    public static void UseOwnOpenSslConfig()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, OpenSslConfigFile);
+        if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("OPENSSL_CONF") is null && File.Exists(path))
+        {
+            OwnOpenSslConfig = NativeMethods.SetEnv("OPENSSL_CONF", path, 0) == 0;
+        }
+    }
+
     public static SslServerAuthenticationOptions ServerOptions(TerminatorOptions options, SslStreamCertificateContext context)
     {
         var policy = options.ClientPolicy;
@@ -38,6 +61,9 @@ internal static class TlsPolicy
             CipherSuitesPolicy = Suites,
             ApplicationProtocols = options.Http2 ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : [SslApplicationProtocol.Http11],
             AllowRenegotiation = false,
+            // Returning clients resume (TLS 1.2 session IDs and tickets, TLS 1.3 tickets) instead of a full handshake;
+            // not with client certificates, where every connection is checked against the current CA and allow-lists.
+            AllowTlsResume = policy is null,
             CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
             ClientCertificateRequired = policy is not null,
             RemoteCertificateValidationCallback = policy is null ? null : (_, certificate, chain, _) =>
@@ -59,6 +85,12 @@ internal static class TlsPolicy
     public static string Describe(SslProtocols protocols) => protocols.HasFlag(SslProtocols.Tls12) ? "1.2, 1.3" : "1.3";
 }
 
+internal static partial class NativeMethods
+{
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    internal static partial int SetEnv(string name, string value, int overwrite);
+}
+
 /// <summary>Adds the TLS listener (and the optional plain-HTTP redirect listener) to Kestrel.</summary>
 internal static class TlsListener
 {
@@ -73,6 +105,11 @@ internal static class TlsListener
         TlsPolicy.ClientCertificateRejected = reason => Log.ClientCertificateRejected(log, reason);
 
         kestrel.Limits.MaxRequestBodySize = options.MaxRequestBody;
+        // Header bytes pass through unchanged: Latin-1 maps each byte to one char and back, on both sides of the proxy.
+        // Kestrel's default would decode UTF-8 and then refuse every non-ASCII response header (a UTF-8 filename in
+        // Content-Disposition became a 502); any lossy mapping would let `；＝` reach the app as `;=` past a filter.
+        kestrel.RequestHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
+        kestrel.ResponseHeaderEncodingSelector = _ => System.Text.Encoding.Latin1;
         // Slow uploads are the app's business; an idle connection is closed by the keep-alive timeout instead.
         kestrel.Limits.MinRequestBodyDataRate = null;
         kestrel.Limits.KeepAliveTimeout = options.IdleTimeout;
