@@ -237,6 +237,54 @@ public sealed class HostileAppTests(ITestOutputHelper output)
         Assert.All(heads, h => Assert.Contains("\r\nX-Forwarded-For:", h, StringComparison.OrdinalIgnoreCase));
     }
 
+    public static TheoryData<string, string> H2InjectionCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var front in new[] { Front.TerminatorKind, Front.NginxKind })
+        {
+            foreach (var name in H2Injections.Keys)
+            {
+                data.Add(front, name);
+            }
+        }
+
+        return data;
+    }
+
+    private static readonly Dictionary<string, (string, string)[]> H2Injections = new()
+    {
+        ["CRLF in a value"] = [.. RawH2.Get("/h2", ("x-a", "a\r\nX-Injected: 1"))],
+        ["LF in a value"] = [.. RawH2.Get("/h2", ("x-a", "a\nX-Injected: 1"))],
+        ["NUL in a value"] = [.. RawH2.Get("/h2", ("x-a", "a\0X-Injected: 1"))],
+        ["CRLF in a name"] = [.. RawH2.Get("/h2", ("x-a\r\nx-injected", "1"))],
+        ["colon in a name"] = [.. RawH2.Get("/h2", ("x-injected:", "1"))],
+        ["CRLF in :path"] = [.. RawH2.Get("/h2 HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET /smuggled")],
+        ["space in :path"] = [.. RawH2.Get("/h2 HTTP/1.1")],
+        ["CRLF in :method"] = [(":method", "GET /smuggled HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET"), (":scheme", "https"), (":authority", "localhost"), (":path", "/h2")],
+        ["CRLF in :authority"] = [(":method", "GET"), (":scheme", "https"), (":authority", "localhost\r\nX-Injected: 1"), (":path", "/h2")],
+        ["transfer-encoding"] = [.. RawH2.Get("/h2", ("transfer-encoding", "chunked"), ("x-a", "1"))],
+        ["pseudo-header after a regular one"] = [(":method", "GET"), (":scheme", "https"), ("x-a", "1"), (":authority", "localhost"), (":path", "/h2")],
+    };
+
+    [Theory]
+    [MemberData(nameof(H2InjectionCases))]
+    public async Task An_h2_field_that_would_split_an_HTTP_1_1_head_never_reaches_the_app(string front, string injection)
+    {
+        await using var app = new HostileApp();
+        await using var proxy = await Front.StartAsync(front, app.Uri);
+        var before = app.Heads.Count;
+
+        // The answer (or the reset) comes after the front has done all it will do with the request.
+        var status = await RawH2.SendAsync(proxy.TlsUri, H2Injections[injection]);
+
+        var heads = app.Heads.Skip(before).ToList();
+        output.WriteLine($"{front} {injection}: status {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "reset"}; the app saw {heads.Count} request(s): {string.Join(" | ", heads).Replace("\r\n", "\\r\\n", StringComparison.Ordinal)}");
+        // Refused (4xx or a reset), or forwarded with the bad field dropped: never split into more lines or requests.
+        Assert.True(status is null or 200 or (>= 400 and < 500), $"{injection}: status {status}");
+        Assert.DoesNotContain(heads, h => h.Contains("\nX-Injected", StringComparison.OrdinalIgnoreCase) || h.StartsWith("GET /smuggled", StringComparison.Ordinal));
+        Assert.DoesNotContain(heads, h => h.Split("\r\n").Any(line => line.IndexOfAny(['\r', '\n', '\0']) >= 0));
+    }
+
     private static int ExpectedStatus(string path) => path switch
     {
         "/poison" or "/head" => 200,
