@@ -169,15 +169,7 @@ internal static class RawTls
     /// server closed or went quiet for <paramref name="quiet"/>.</summary>
     public static async Task<string> ExchangeAsync(Uri tls, byte[] request, TimeSpan? quiet = null)
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(tls.Host, tls.Port);
-        // Any certificate: the test is about what follows the handshake.
-        await using var ssl = new SslStream(tcp.GetStream(), false, (_, cert, _, _) => cert is not null);
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            ApplicationProtocols = [SslApplicationProtocol.Http11],
-        });
+        await using var ssl = await ConnectAsync(tls, SslApplicationProtocol.Http11);
         await ssl.WriteAsync(request);
         await ssl.FlushAsync();
         var received = new MemoryStream();
@@ -209,4 +201,23 @@ internal static class RawTls
 
     public static Task<string> ExchangeAsync(Uri tls, string request, TimeSpan? quiet = null) =>
         ExchangeAsync(tls, Encoding.Latin1.GetBytes(request), quiet);
+
+    /// <summary>A TLS connection offering <paramref name="protocol"/> by ALPN; it owns (and closes) its socket.</summary>
+    public static async Task<SslStream> ConnectAsync(Uri tls, SslApplicationProtocol protocol)
+    {
+        var tcp = new TcpClient();
+        try
+        {
+            await tcp.ConnectAsync(tls.Host, tls.Port);
+            // Any certificate: the tests are about what follows the handshake.
+            var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, cert, _, _) => cert is not null);
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost", ApplicationProtocols = [protocol] });
+            return ssl;
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
 }

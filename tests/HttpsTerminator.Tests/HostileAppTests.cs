@@ -16,19 +16,7 @@ public sealed class HostileAppTests(ITestOutputHelper output)
 {
     private static readonly string[] Protocols = ["--http1.1", "--http2"];
 
-    public static TheoryData<string, string> PoisonCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var front in new[] { Front.TerminatorKind, Front.NginxKind })
-        {
-            foreach (var path in HostileApp.Responses.Keys)
-            {
-                data.Add(front, path);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string, string> PoisonCases() => EachFront(HostileApp.Responses.Keys);
 
     public static TheoryData<string> Fronts() => new(Front.TerminatorKind, Front.NginxKind);
 
@@ -174,19 +162,7 @@ public sealed class HostileAppTests(ITestOutputHelper output)
         Assert.Equal(0, app.CountComplete("POST /upload "));
     }
 
-    public static TheoryData<string, string> SmugglingCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var front in new[] { Front.TerminatorKind, Front.NginxKind })
-        {
-            foreach (var name in SmugglingForms.Keys)
-            {
-                data.Add(front, name);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string, string> SmugglingCases() => EachFront(SmugglingForms.Keys);
 
     private static readonly Dictionary<string, string> SmugglingForms = BuildSmugglingForms();
 
@@ -237,19 +213,7 @@ public sealed class HostileAppTests(ITestOutputHelper output)
         Assert.All(heads, h => Assert.Contains("\r\nX-Forwarded-For:", h, StringComparison.OrdinalIgnoreCase));
     }
 
-    public static TheoryData<string, string> H2InjectionCases()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var front in new[] { Front.TerminatorKind, Front.NginxKind })
-        {
-            foreach (var name in H2Injections.Keys)
-            {
-                data.Add(front, name);
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<string, string> H2InjectionCases() => EachFront(H2Injections.Keys);
 
     private static readonly Dictionary<string, (string, string)[]> H2Injections = new()
     {
@@ -283,6 +247,21 @@ public sealed class HostileAppTests(ITestOutputHelper output)
         Assert.True(status is null or 200 or (>= 400 and < 500), $"{injection}: status {status}");
         Assert.DoesNotContain(heads, h => h.Contains("\nX-Injected", StringComparison.OrdinalIgnoreCase) || h.StartsWith("GET /smuggled", StringComparison.Ordinal));
         Assert.DoesNotContain(heads, h => h.Split("\r\n").Any(line => line.IndexOfAny(['\r', '\n', '\0']) >= 0));
+    }
+
+    /// <summary>Every case once against the terminator and once against nginx.</summary>
+    private static TheoryData<string, string> EachFront(IEnumerable<string> cases)
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var front in new[] { Front.TerminatorKind, Front.NginxKind })
+        {
+            foreach (var name in cases)
+            {
+                data.Add(front, name);
+            }
+        }
+
+        return data;
     }
 
     private static int ExpectedStatus(string path) => path switch

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Text;
 using Sidecars.Testing;
 
@@ -21,15 +20,7 @@ internal static class RawH2
     /// <summary>The response status, or null when the stream or the connection was reset instead.</summary>
     public static async Task<int?> SendAsync(Uri tls, IEnumerable<(string Name, string Value)> fields, bool endStream = true)
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(tls.Host, tls.Port);
-        // Any certificate: the test is about what follows the handshake.
-        await using var ssl = new SslStream(tcp.GetStream(), false, (_, cert, _, _) => cert is not null);
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            ApplicationProtocols = [SslApplicationProtocol.Http2],
-        });
+        await using var ssl = await RawTls.ConnectAsync(tls, SslApplicationProtocol.Http2);
         using var cts = new CancellationTokenSource(Timeouts.Request);
 
         var block = new MemoryStream();

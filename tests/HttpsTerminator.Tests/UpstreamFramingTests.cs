@@ -158,7 +158,13 @@ public sealed class UpstreamFramingTests : IDisposable
         string? seenHead = null;
         await using var app = new RawUpstream(async c =>
         {
-            seenHead = await c.ReadHeadAsync();
+            // The readiness probe's bare connects carry no head: they must not overwrite the request's.
+            if (await c.ReadHeadAsync() is not { } head)
+            {
+                return;
+            }
+
+            seenHead = head;
             var body = await c.ReadChunkedBodyAsync();
             var answer = $"{body.Length} {Convert.ToHexStringLower(SHA256.HashData(body))}";
             await c.WriteAsync($"HTTP/1.1 200 OK\r\nContent-Length: {answer.Length}\r\n\r\n{answer}");
@@ -277,8 +283,12 @@ public sealed class UpstreamFramingTests : IDisposable
         string? seen = null;
         await using var app = new RawUpstream(async c =>
         {
-            seen = await c.ReadHeadAsync();
-            await c.WriteAsync("HTTP/1.1 204 No Content\r\n\r\n");
+            // The readiness probe's bare connects carry no head: they must not overwrite the request's.
+            if (await c.ReadHeadAsync() is { } head)
+            {
+                seen = head;
+                await c.WriteAsync("HTTP/1.1 204 No Content\r\n\r\n");
+            }
         });
         await using var terminator = await Terminator.StartAsync(app.Uri);
 
