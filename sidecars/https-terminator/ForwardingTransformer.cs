@@ -32,8 +32,8 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
         var request = httpContext.Request;
 
         // The base builds the target from the decoded path and encodes it again, which turns a client's `%2F` into
-        // `%252F`. The client's own target goes out instead, under the prefix; ProxyHandler has refused any that climbs
-        // above it, so the dot segments System.Uri resolves stay inside.
+        // `%252F`. The client's own target goes out instead, under the prefix; ProxyHandler has refused any with a `..`
+        // segment (RequestTarget), so the `.` segments System.Uri resolves stay inside.
         var raw = httpContext.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
         if (raw.StartsWith('/') && Uri.TryCreate(_upstreamBase + raw, UriKind.Absolute, out var target))
         {
@@ -111,7 +111,8 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
     /// <summary>
     /// RFC 9112 §6.3 for what the client library would otherwise guess: a Transfer-Encoding whose last coding is not
     /// chunked means "read until close", and one beside a Content-Length is a smuggling pattern; both are refused (502)
-    /// rather than framed by the Content-Length. Two different Content-Length values are refused by the library itself.
+    /// rather than framed by the Content-Length. Two Content-Length values fail when the base copies them into the
+    /// client's response (Kestrel takes one number only), which is a 502 as well.
     /// </summary>
     internal static string? FramingProblem(HttpResponseMessage response)
     {

@@ -93,7 +93,7 @@ internal sealed class ProxyHandler : IDisposable
             }
             else if (RequestTarget.IsRefused(context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget))
             {
-                await PlainAsync(context, StatusCodes.Status400BadRequest, "400 Bad Request: the path holds a `..` segment or a control character\n");
+                await PlainAsync(context, StatusCodes.Status400BadRequest, "400 Bad Request: the path holds a `..` segment, a space, a `#` or a control character\n");
             }
             else if (_options.MaxRequestBody is { } max && context.Request.ContentLength > max)
             {

@@ -57,6 +57,12 @@ public sealed class HostileAppTests(ITestOutputHelper output)
                 }
             }
         }
+
+        if (proxy.Terminator is { } terminator && ExpectedStatus(path) == 502)
+        {
+            // Each refusal is the app's fault, counted and logged as such.
+            Assert.Equal(2, await terminator.MetricAsync("terminator_upstream_errors_total{kind=\"response\"}"));
+        }
     }
 
     [Theory]
