@@ -15,7 +15,6 @@ namespace Sidecars.HttpsTerminator;
 internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTransformer
 {
     private const string ClientCertItem = "terminator.xfcc";
-    private const string RefusedItem = "terminator.refused-response";
 
     /// <summary>Headers only the terminator sets; a client's values for them never reach the app.</summary>
     public static readonly string[] Managed =
@@ -89,7 +88,7 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
         if (proxyResponse is not null && FramingProblem(proxyResponse) is { } problem)
         {
             // Nothing of this response reaches the client, and its connection is closed unread (MaxResponseDrainSize 0).
-            httpContext.Items[RefusedItem] = problem;
+            httpContext.Features.Set(new RefusedResponse(problem));
             return false;
         }
 
@@ -103,10 +102,6 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
     }
 
     public string? Hsts => _hsts;
-
-    /// <summary>Why the app's response was refused by <see cref="FramingProblem"/>, or null when it was not.</summary>
-    public static string? RefusedResponse(HttpContext context) =>
-        context.Items.TryGetValue(RefusedItem, out var reason) ? reason as string : null;
 
     /// <summary>
     /// RFC 9112 §6.3 for what the client library would otherwise guess: a Transfer-Encoding whose last coding is not
@@ -140,11 +135,6 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
             : "the response's Transfer-Encoding does not end with chunked, so its length is unknown";
     }
 
-    /// <summary>RFC 9110 §9.2.2: the methods a client may send twice without a different outcome.</summary>
-    internal static bool IsIdempotent(string method) =>
-        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method)
-        || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method);
-
     private static IPAddress? ClientAddress(HttpContext context)
     {
         var ip = context.Connection.RemoteIpAddress;
@@ -177,3 +167,9 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
         return value;
     }
 }
+
+/// <summary>
+/// Set on a request whose response <see cref="ForwardingTransformer.FramingProblem"/> refused: a feature rather than an
+/// Items entry, so the check after every forwarded request allocates nothing.
+/// </summary>
+internal sealed record RefusedResponse(string Reason);

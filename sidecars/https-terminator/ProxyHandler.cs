@@ -126,7 +126,7 @@ internal sealed class ProxyHandler : IDisposable
 
     private async Task ForwardAsync(HttpContext context)
     {
-        if (!ForwardingTransformer.IsIdempotent(context.Request.Method) && context.Request.ContentLength is null
+        if (!IsIdempotent(context.Request.Method) && context.Request.ContentLength is null
             && context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
         {
             // The client library sends a request without content again on a new connection when a pooled one closes
@@ -139,9 +139,9 @@ internal sealed class ProxyHandler : IDisposable
         var error = await _forwarder.SendAsync(context, _destination, _invoker, _requestConfig, _transformer, context.RequestAborted);
         if (error == ForwarderError.None)
         {
-            if (ForwardingTransformer.RefusedResponse(context) is { } refused)
+            if (context.Features.Get<RefusedResponse>() is { } refused)
             {
-                await FailAsync(context, "response", refused);
+                await FailAsync(context, "response", refused.Reason);
             }
 
             return;
@@ -177,6 +177,11 @@ internal sealed class ProxyHandler : IDisposable
         var status = kind == "timeout" ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
         await PlainAsync(context, status, status == 504 ? "504 Gateway Timeout: the app did not answer in time\n" : "502 Bad Gateway: the app is not answering\n");
     }
+
+    /// <summary>RFC 9110 §9.2.2: the methods a client may send twice without a different outcome.</summary>
+    private static bool IsIdempotent(string method) =>
+        HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method)
+        || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method);
 
     private static string? Kind(ForwarderError error, Exception? exception) => error switch
     {

@@ -166,8 +166,8 @@ internal sealed record ClientView(int Exit, int Status, string Head, string Body
 internal static class RawTls
 {
     /// <summary>Sends <paramref name="request"/> as it is, half-closes nothing, and returns what came back until the
-    /// server closed or went quiet for <paramref name="quiet"/>.</summary>
-    public static async Task<string> ExchangeAsync(Uri tls, byte[] request, TimeSpan? quiet = null)
+    /// server closed or sent nothing for 2 s (a bound only: the requests sent end with a close or are refused).</summary>
+    public static async Task<string> ExchangeAsync(Uri tls, byte[] request)
     {
         await using var ssl = await ConnectAsync(tls, SslApplicationProtocol.Http11);
         await ssl.WriteAsync(request);
@@ -177,7 +177,7 @@ internal static class RawTls
         var limit = DateTime.UtcNow + Timeouts.Request;
         while (DateTime.UtcNow < limit)
         {
-            using var cts = new CancellationTokenSource(quiet ?? TimeSpan.FromSeconds(2));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             int read;
             try
             {
@@ -199,8 +199,7 @@ internal static class RawTls
         return Encoding.Latin1.GetString(received.ToArray());
     }
 
-    public static Task<string> ExchangeAsync(Uri tls, string request, TimeSpan? quiet = null) =>
-        ExchangeAsync(tls, Encoding.Latin1.GetBytes(request), quiet);
+    public static Task<string> ExchangeAsync(Uri tls, string request) => ExchangeAsync(tls, Encoding.Latin1.GetBytes(request));
 
     /// <summary>A TLS connection offering <paramref name="protocol"/> by ALPN; it owns (and closes) its socket.</summary>
     public static async Task<SslStream> ConnectAsync(Uri tls, SslApplicationProtocol protocol)
