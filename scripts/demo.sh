@@ -105,19 +105,6 @@ down() {
   [[ $removed -gt 0 ]] || log "no demo pod is running"
 }
 
-install_missing() {
-  local missing=()
-  command -v podman >/dev/null || missing+=(podman)
-  command -v runc >/dev/null || missing+=(runc)
-  command -v debootstrap >/dev/null || missing+=(debootstrap)
-  command -v curl >/dev/null || missing+=(curl)
-  [[ ${#missing[@]} -gt 0 ]] || return 0
-  [[ $(id -u) == 0 ]] || die "missing ${missing[*]}: run as root, or apt-get install -y ${missing[*]}"
-  log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" ||
-    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; }
-}
-
 case "${1:-up}" in
   down)
     command -v podman >/dev/null || exit 0
@@ -128,7 +115,7 @@ case "${1:-up}" in
   *) die "usage: scripts/demo.sh [down]" ;;
 esac
 
-install_missing
+"$root/scripts/deps.sh" demo || die "could not install the packages the demo needs (scripts/deps.sh demo)"
 command -v dotnet >/dev/null || die "the .NET 10 SDK is needed"
 
 "$root/scripts/images.sh" --local-base

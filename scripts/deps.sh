@@ -1,23 +1,49 @@
 #!/usr/bin/env bash
-# Installs the system packages the demo and the tests need, only those missing. Idempotent; needs root (or sudo).
+# Installs the Debian packages that the tests, the demo and the benchmarks run, only those missing. Idempotent; needs
+# root (or sudo). Packages are installed without their recommendations, so whatever a package only recommends and we
+# run is named here too (podman's pause binary, for one).
+#
+#   scripts/deps.sh            install every package below
+#   scripts/deps.sh demo       install only what scripts/demo.sh needs
+#   scripts/deps.sh --list     print every package, one line, space-separated, and do nothing else
 set -euo pipefail
 
-packages=(
-  # containers: podman with runc, a base image made with debootstrap, compose through podman's Docker API
+# What scripts/demo.sh (and every image test) needs: build the images and play pods.
+demo=(
+  # containers: podman with runc, base images made with debootstrap, compose through podman's Docker API
   podman runc debootstrap docker-compose uidmap
-  # podman only recommends a pause binary, and `podman kube play` cannot start a pod without one
+  # podman only recommends a pause binary (catatonit | tini | dumb-init), and `podman kube play` cannot start a pod
+  # without one: "building local pause image: finding pause binary"
   catatonit
-  # tools the tests drive for real
-  curl procps git python3 chromium prometheus openssl util-linux
-  # TLS clients and audits for https-terminator
-  sslscan nghttp2-client
   # NativeAOT publishing links with clang
   clang zlib1g-dev
+  curl
+)
+
+# What the tests drive for real, beyond the demo's.
+tests=(
+  procps git python3 chromium prometheus openssl util-linux
+  # TLS clients and audits for https-terminator
+  sslscan nghttp2-client
   # peers compared side by side
   redis-server prometheus-redis-exporter nginx
-  # the benchmarks' clients and the TLS peer they run beside nginx
-  wrk hitch
 )
+
+# The benchmarks' clients and the TLS peer they run beside nginx.
+bench=(wrk hitch)
+
+case "${1:-}" in
+  --list)
+    echo "${demo[*]} ${tests[*]} ${bench[*]}"
+    exit 0
+    ;;
+  demo) packages=("${demo[@]}") ;;
+  "") packages=("${demo[@]}" "${tests[@]}" "${bench[@]}") ;;
+  *)
+    echo "usage: scripts/deps.sh [demo | --list]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
