@@ -7,7 +7,7 @@ namespace Sidecars.Images.Tests;
 /// <summary>What every way of running topz beside nginx must show, whichever tool started the containers.</summary>
 internal static class Expect
 {
-    /// <summary>The user topz runs as: the number on a base without a passwd entry, "app" on runtime-deps.</summary>
+    /// <summary>The user topz runs as: the number on a base without a passwd entry, "app" on runtime-deps and the local base.</summary>
     private static readonly string[] TopzUserNames = ["1654", "app"];
 
     public static void SeesNginxAndItself(TopzSnapshot? snapshot, HttpStatusCode readyz)

@@ -12,8 +12,9 @@ public sealed class ImagesDefinition : ICollectionFixture<ImagesFixture>
 }
 
 /// <summary>
-/// Builds the images once for every test (one scripts/images.sh --local-base call for all of them, so the publish and
-/// the debootstrap stand-ins, cached after the first run, are paid once) and runs
+/// Checks the tools the image tests need (one message naming every missing one and its package), then builds the
+/// images once for every test (one scripts/images.sh --local-base call for all of them, so the publish, the local base
+/// and the debootstrap stand-ins, cached after the first run, are paid once) and runs
 /// podman's Docker-compatible API on a private socket for the docker-compose tests; the service is stopped at the end.
 /// </summary>
 public sealed class ImagesFixture : IAsyncLifetime
@@ -23,7 +24,7 @@ public sealed class ImagesFixture : IAsyncLifetime
     public const string LocalRedisImage = "localhost/sidecars-redis:bookworm";
 
     /// <summary>The images the tests run, built by one scripts/images.sh call.</summary>
-    private static readonly string[] Images = ["topz", "redis-exporter", "https-terminator"];
+    public static readonly string[] Images = ["topz", "redis-exporter", "https-terminator"];
 
     private DirectoryInfo? _scratch;
     private Process? _service;
@@ -37,9 +38,11 @@ public sealed class ImagesFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Command.Require("podman");
-        Command.Require("docker-compose");
-        Command.Require("debootstrap");
+        if (ImageTools.Problem() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+
         var watch = Stopwatch.StartNew();
         var command = "scripts/images.sh --local-base " + string.Join(' ', Images);
         var build = await Command.RunAsync(
