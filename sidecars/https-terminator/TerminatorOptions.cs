@@ -1,5 +1,6 @@
 using System.Security.Authentication;
 using Sidecars.Hosting;
+using Sidecars.Hosting.Tls;
 
 namespace Sidecars.HttpsTerminator;
 
@@ -80,9 +81,10 @@ internal sealed class TerminatorOptions
     public bool EventLoop { get; init; }
 
     /// <summary>The certificate loaded at start (files or self-signed), so a bad file fails before any port opens.</summary>
-    public CertificateMaterial? InitialCertificate { get; set; }
+    public PemCertificate? InitialCertificate { get; set; }
 
-    public ClientCertificatePolicy? ClientPolicy { get; set; }
+    /// <summary>The client CA bundle loaded at start, for the same reason.</summary>
+    public ClientCaBundle? ClientCa { get; set; }
 
     public static TerminatorOptions Bind(EnvReader env)
     {
@@ -188,9 +190,9 @@ internal sealed class TerminatorOptions
         {
             try
             {
-                InitialCertificate = CertificateMaterial.Load(CertFile, KeyFile);
+                InitialCertificate = PemCertificate.Load(new PemFile("TERMINATOR_CERT_FILE", CertFile), new PemFile("TERMINATOR_KEY_FILE", KeyFile));
             }
-            catch (CertificateLoadException ex)
+            catch (TlsFileException ex)
             {
                 env.Error(ex.Variable, ex.Message);
             }
@@ -201,13 +203,13 @@ internal sealed class TerminatorOptions
             {
                 env.Error("TERMINATOR_SELF_SIGNED_NAMES", "needs at least one name");
             }
-            else if (SelfSignedNames.FirstOrDefault(n => !CertificateMaterial.IsValidSelfSignedName(n)) is { } bad)
+            else if (SelfSignedNames.FirstOrDefault(n => !PemCertificate.IsValidSelfSignedName(n)) is { } bad)
             {
                 env.Error("TERMINATOR_SELF_SIGNED_NAMES", $"'{bad}' is neither a DNS name nor an IP address");
             }
             else
             {
-                InitialCertificate = CertificateMaterial.SelfSigned(SelfSignedNames);
+                InitialCertificate = PemCertificate.SelfSigned(SelfSignedNames);
             }
         }
 
@@ -229,9 +231,9 @@ internal sealed class TerminatorOptions
 
         try
         {
-            ClientPolicy = ClientCertificatePolicy.Load(ClientAuth, ClientCaFile, ClientAllowCn, ClientAllowSan);
+            ClientCa = ClientCaBundle.Load(new PemFile("TERMINATOR_CLIENT_CA_FILE", ClientCaFile));
         }
-        catch (CertificateLoadException ex)
+        catch (TlsFileException ex)
         {
             env.Error(ex.Variable, ex.Message);
         }

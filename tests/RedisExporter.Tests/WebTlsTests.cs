@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using Sidecars.Testing;
 
 namespace Sidecars.RedisExporter.Tests;
@@ -45,6 +46,38 @@ public sealed class WebTlsTests : IClassFixture<TestCertificates>
 
         var allowed = await CurlAsync("--cacert", _certs.Ca, "--cert", _certs.ClientCert, "--key", _certs.ClientKey, url);
         Assert.Contains("redis_up 1", allowed.EnsureSuccess("curl with the client certificate").Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_CA_bundle_trusts_every_CA_in_it_and_only_certificates_for_client_auth()
+    {
+        var dir = Directory.CreateTempSubdirectory("redis-webtls-ca-").FullName;
+        try
+        {
+            // As the peer (Go's AppendCertsFromPEM): every certificate of the file is a trusted CA, not only the first.
+            var first = TestPki.CreateCa("first-ca");
+            var second = TestPki.CreateCa("second-ca");
+            var bundle = TestPki.WriteBundle(Path.Combine(dir, "clients-ca.pem"), first, second);
+            await using var redis = await RedisServer.StartAsync();
+            await using var ours = await Exporters.StartOursAsync(redis.Address, [.. Https, ("REDIS_EXPORTER_TLS_SERVER_CA_CERT_FILE", bundle)]);
+            var url = ours.Metrics().ToString();
+
+            Task<CommandResult> With(X509Certificate2 client, string name)
+            {
+                var (cert, key) = TestPki.Write(client, Path.Combine(dir, name));
+                return CurlAsync("--cacert", _certs.Ca, "--cert", cert, "--key", key, url);
+            }
+
+            var ofSecond = await With(TestPki.Issue(second, "of-second", client: true), "of-second");
+            Assert.Contains("redis_up 1", ofSecond.EnsureSuccess("curl with a client of the second CA").Stdout, StringComparison.Ordinal);
+            Assert.NotEqual(0, (await With(TestPki.Issue(TestPki.CreateCa("third-ca"), "of-third", client: true), "of-third")).ExitCode);
+            // Signed by a trusted CA, but for servers only: Go's crypto/tls refuses it as a client certificate, and so do we.
+            Assert.NotEqual(0, (await With(TestPki.Issue(first, "server-only", client: false), "server-only")).ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
