@@ -115,7 +115,7 @@ internal sealed class TerminatorOptions
             ("none", ClientAuthMode.None),
             ("optional", ClientAuthMode.Optional),
             ("require", ClientAuthMode.Require));
-        var clientCa = env.OptionalString("TERMINATOR_CLIENT_CA_FILE", "PEM bundle of the CAs client certificates must chain to (needed unless client auth is `none`)");
+        var clientCa = env.OptionalString("TERMINATOR_CLIENT_CA_FILE", "PEM bundle of the CAs client certificates must chain to (every certificate of the file; needed unless client auth is `none`); reloaded when it changes");
         var allowCn = List(env.OptionalString("TERMINATOR_CLIENT_ALLOW_CN", "comma list: a client certificate is accepted only with one of these subject common names"));
         var allowSan = List(env.OptionalString("TERMINATOR_CLIENT_ALLOW_SAN", "comma list: a client certificate is accepted only with one of these DNS, URI, email or IP subject alternative names"));
         var forwarded = env.Choice(
@@ -140,7 +140,7 @@ internal sealed class TerminatorOptions
         var idle = env.Duration("TERMINATOR_IDLE_TIMEOUT", TimeSpan.FromMinutes(2), "a client connection with no request in flight is closed after this", min: TimeSpan.FromSeconds(1), max: TimeSpan.FromDays(1));
         var handshake = env.Duration("TERMINATOR_HANDSHAKE_TIMEOUT", TimeSpan.FromSeconds(10), "a TLS handshake not finished within this is dropped", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromMinutes(5));
         var maxConnections = env.Int("TERMINATOR_MAX_CONNECTIONS", 0, "client connections at once on the TLS listener; more are closed at accept; `0` means no limit", min: 0);
-        var certCheck = env.Duration("TERMINATOR_CERT_CHECK_INTERVAL", TimeSpan.FromSeconds(10), "the certificate files are re-read this often even without a change event (file watchers miss some on network filesystems)", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromDays(1));
+        var certCheck = env.Duration("TERMINATOR_CERT_CHECK_INTERVAL", TimeSpan.FromSeconds(10), "the certificate files (and the client CA file) are re-read this often even without a change event (file watchers miss some on network filesystems)", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromDays(1));
         var readyPath = env.OptionalString("TERMINATOR_READY_PATH", "if set, `/readyz` also needs `GET <upstream><path>` to answer 2xx; otherwise a TCP connect to the app");
         var accessLog = env.Bool("TERMINATOR_ACCESS_LOG", false, "one JSON line per request: time, client, method, target, protocol, TLS version, status, bytes, duration");
         var eventLoop = env.Bool("TERMINATOR_EVENT_LOOP", false, "handle requests on the socket threads, one event loop per core as nginx: faster for small bodies and new handshakes, slower for large bodies");
