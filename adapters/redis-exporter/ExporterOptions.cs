@@ -165,7 +165,7 @@ internal sealed class ExporterOptions
             SkipTlsVerification = env.Bool(Prefix + "SKIP_TLS_VERIFICATION", false, "do not verify Redis' TLS certificate"),
             TlsServerCertFile = File(env, Prefix + "TLS_SERVER_CERT_FILE", "certificate chain (PEM) for HTTPS on the exporter's own port; reloaded when the file changes"),
             TlsServerKeyFile = File(env, Prefix + "TLS_SERVER_KEY_FILE", "key (PEM) of TLS_SERVER_CERT_FILE"),
-            TlsServerCaCertFile = File(env, Prefix + "TLS_SERVER_CA_CERT_FILE", "CA (PEM) that must sign a client certificate, which is then required"),
+            TlsServerCaCertFile = File(env, Prefix + "TLS_SERVER_CA_CERT_FILE", "CA bundle (PEM): a client certificate is then required, signed by any CA of the file and allowed for client authentication; reloaded when the file changes"),
             TlsServerProtocols = WebTlsVersion(env),
         };
 
@@ -206,7 +206,7 @@ internal sealed class ExporterOptions
             env.Error(Prefix + "TLS_CLIENT_CERT_FILE", "set both TLS_CLIENT_CERT_FILE and TLS_CLIENT_KEY_FILE, or neither");
         }
 
-        WebTls.Validate(env, options);
+        HttpsPort.Validate(env, options);
 
         return options;
     }

@@ -1,10 +1,21 @@
 using Microsoft.Extensions.Logging;
+using Sidecars.Hosting.Tls;
 
 namespace Sidecars.RedisExporter;
 
 /// <summary>redis-exporter's log events; ids from 100 (1-99 belong to the shared host). Never reuse an id.</summary>
 internal static partial class Log
 {
+    /// <summary>The HTTPS port's lines, written by the shared <see cref="PemTlsSource"/> with these ids.</summary>
+    public static readonly TlsLogEvents Tls = new(
+        CertificateLoaded: 120,
+        CertificateReloadFailed: 121,
+        CertificateExpired: 122,
+        Watching: 123,
+        ClientCaLoaded: 124,
+        ClientCaReloadFailed: 125,
+        ClientCertificateRejected: 126);
+
     [LoggerMessage(EventId = 100, EventName = "Configured", Level = LogLevel.Information, Message = "Scraping {Target} with a timeout of {TimeoutSeconds} s, metrics at {TelemetryPath}")]
     public static partial void Configured(ILogger logger, string target, double timeoutSeconds, string telemetryPath);
 
@@ -22,10 +33,4 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 105, EventName = "Disconnected", Level = LogLevel.Information, Message = "Dropped the connection to {Target}: {Reason}")]
     public static partial void Disconnected(ILogger logger, string target, string reason);
-
-    [LoggerMessage(EventId = 120, EventName = "WebCertificateReloaded", Level = LogLevel.Information, Message = "Web TLS certificate reloaded: {Subject}, valid until {NotAfter:O}")]
-    public static partial void WebCertificateReloaded(ILogger logger, string subject, DateTime notAfter);
-
-    [LoggerMessage(EventId = 121, EventName = "WebCertificateReloadFailed", Level = LogLevel.Warning, Message = "Web TLS certificate not reloaded, the previous one keeps serving: {Reason}")]
-    public static partial void WebCertificateReloadFailed(ILogger logger, string reason);
 }

@@ -11,10 +11,14 @@ return await Sidecar.RunAsync(
         EnvPrefix = ExporterOptions.Prefix,
         Bind = ExporterOptions.Bind,
         AdminAddress = o => o.ListenAddress,
-        ConfigureAdminListener = WebTls.Configure,
+        ConfigureAdminListener = HttpsPort.Configure,
         // The telemetry path is configurable and carries the Redis families; Endpoints maps it.
         MapMetricsEndpoint = false,
-        ConfigureServices = (builder, options) => builder.Services.AddSingleton<Scraper>(),
+        ConfigureServices = (builder, options) =>
+        {
+            builder.Services.AddSingleton<Scraper>();
+            HttpsPort.AddServices(builder.Services, options);
+        },
         MapEndpoints = Endpoints.Map,
     },
     args,

@@ -77,7 +77,7 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
             headers.TryAddWithoutValidation("Forwarded", Rfc7239(client, proto, request.Host));
         }
 
-        if (options.ClientPolicy is not null && ClientCert(httpContext) is { } xfcc)
+        if (options.ClientCa is not null && ClientCert(httpContext) is { } xfcc)
         {
             headers.TryAddWithoutValidation("X-Forwarded-Client-Cert", xfcc);
         }
@@ -158,7 +158,7 @@ internal sealed class ForwardingTransformer(TerminatorOptions options) : HttpTra
         }
 
         var cert = context.Connection.ClientCertificate;
-        var value = cert is null ? null : ClientCertificatePolicy.ForwardedClientCert(cert);
+        var value = cert is null ? null : ForwardedClientCert.Of(cert);
         if (items is not null)
         {
             items[ClientCertItem] = value;

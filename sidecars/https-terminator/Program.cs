@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 using Sidecars.Hosting;
+using Sidecars.Hosting.Tls;
 using Sidecars.HttpsTerminator;
 
 // Before anything touches OpenSSL: it reads its configuration once.
@@ -34,8 +35,7 @@ return await Sidecar.RunAsync(
             // The host registers only the registry (so images without prometheus-net metrics do not compile its default
             // adapters in); the factory for it is made here. An IMetricFactory registered by a test wins.
             builder.Services.AddSingleton(sp => new TerminatorMetrics(sp.GetService<IMetricFactory>() ?? Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>())));
-            builder.Services.AddSingleton<CertificateStore>();
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<CertificateStore>());
+            builder.Services.AddPemTls(_ => TlsPolicy.Settings(options));
             builder.Services.AddHostedService<UpstreamProbe>();
             builder.Services.AddSingleton<ProxyHandler>();
             builder.Services.AddSingleton<BlockPool>();
@@ -49,6 +49,11 @@ return await Sidecar.RunAsync(
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidecars.HttpsTerminator");
             var versions = TlsPolicy.Describe(options.Protocols);
             var clientAuth = options.ClientAuth.ToString().ToLowerInvariant();
+            if (options.InitialCertificate is { Source: PemCertificate.SelfSignedSource } selfSigned)
+            {
+                Log.SelfSigned(log, string.Join(", ", options.SelfSignedNames), selfSigned.FingerprintWithColons);
+            }
+
             Log.Configuration(log, options.Upstream.AbsoluteUri, options.UpstreamH2c ? "h2c" : "HTTP/1.1", versions, options.Http2 ? "h2, http/1.1" : "http/1.1", clientAuth);
             // No routing: every request that reaches here is the app's, whatever its path.
             app.Run(proxy.HandleAsync);

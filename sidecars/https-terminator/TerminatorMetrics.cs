@@ -2,7 +2,11 @@ using Prometheus;
 
 namespace Sidecars.HttpsTerminator;
 
-/// <summary>The terminator's own series, registered with the host's registry so they appear on the admin <c>/metrics</c>.</summary>
+/// <summary>
+/// The terminator's own series, registered with the host's registry so they appear on the admin <c>/metrics</c>. The
+/// certificate series (<c>terminator_certificate_*</c>, <c>terminator_client_ca_reloads_total</c>) are the shared
+/// <see cref="Sidecars.Hosting.Tls.PemTlsSource"/>'s.
+/// </summary>
 internal sealed class TerminatorMetrics
 {
     // Unknown methods would make the label set unbounded; they are counted as "other".
@@ -18,14 +22,10 @@ internal sealed class TerminatorMetrics
             new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
         ActiveConnections = factory.CreateGauge("terminator_active_connections", "Client connections open on the TLS listener.");
         Handshakes = factory.CreateCounter("terminator_tls_handshakes_total", "TLS handshakes by negotiated protocol and result (success or failure).", ["protocol", "result"]);
-        CertificateExpiry = factory.CreateGauge("terminator_certificate_expiry_timestamp_seconds", "Expiry (notAfter) of the certificate being served, as a Unix timestamp.");
-        CertificateReloads = factory.CreateCounter("terminator_certificate_reloads_total", "Attempts to load a changed certificate, by result (success or failure).", ["result"]);
         UpstreamErrors = factory.CreateCounter("terminator_upstream_errors_total", "Requests the app could not answer, by kind (connect, timeout, request, response, canceled, other).", ["kind"]);
         ConnectionsRejected = factory.CreateCounter("terminator_connections_rejected_total", "Client connections closed at accept because TERMINATOR_MAX_CONNECTIONS was reached.");
 
         // Both results exist from the start, so a rate() over failures works before the first one.
-        CertificateReloads.WithLabels("success");
-        CertificateReloads.WithLabels("failure");
         Handshakes.WithLabels("unknown", "failure");
     }
 
@@ -36,10 +36,6 @@ internal sealed class TerminatorMetrics
     public Gauge ActiveConnections { get; }
 
     public Counter Handshakes { get; }
-
-    public Gauge CertificateExpiry { get; }
-
-    public Counter CertificateReloads { get; }
 
     public Counter UpstreamErrors { get; }
 

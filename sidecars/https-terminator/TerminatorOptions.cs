@@ -1,5 +1,6 @@
 using System.Security.Authentication;
 using Sidecars.Hosting;
+using Sidecars.Hosting.Tls;
 
 namespace Sidecars.HttpsTerminator;
 
@@ -80,9 +81,10 @@ internal sealed class TerminatorOptions
     public bool EventLoop { get; init; }
 
     /// <summary>The certificate loaded at start (files or self-signed), so a bad file fails before any port opens.</summary>
-    public CertificateMaterial? InitialCertificate { get; set; }
+    public PemCertificate? InitialCertificate { get; set; }
 
-    public ClientCertificatePolicy? ClientPolicy { get; set; }
+    /// <summary>The client CA bundle loaded at start, for the same reason.</summary>
+    public ClientCaBundle? ClientCa { get; set; }
 
     public static TerminatorOptions Bind(EnvReader env)
     {
@@ -113,7 +115,7 @@ internal sealed class TerminatorOptions
             ("none", ClientAuthMode.None),
             ("optional", ClientAuthMode.Optional),
             ("require", ClientAuthMode.Require));
-        var clientCa = env.OptionalString("TERMINATOR_CLIENT_CA_FILE", "PEM bundle of the CAs client certificates must chain to (needed unless client auth is `none`)");
+        var clientCa = env.OptionalString("TERMINATOR_CLIENT_CA_FILE", "PEM bundle of the CAs client certificates must chain to (every certificate of the file; needed unless client auth is `none`); reloaded when it changes");
         var allowCn = List(env.OptionalString("TERMINATOR_CLIENT_ALLOW_CN", "comma list: a client certificate is accepted only with one of these subject common names"));
         var allowSan = List(env.OptionalString("TERMINATOR_CLIENT_ALLOW_SAN", "comma list: a client certificate is accepted only with one of these DNS, URI, email or IP subject alternative names"));
         var forwarded = env.Choice(
@@ -138,7 +140,7 @@ internal sealed class TerminatorOptions
         var idle = env.Duration("TERMINATOR_IDLE_TIMEOUT", TimeSpan.FromMinutes(2), "a client connection with no request in flight is closed after this", min: TimeSpan.FromSeconds(1), max: TimeSpan.FromDays(1));
         var handshake = env.Duration("TERMINATOR_HANDSHAKE_TIMEOUT", TimeSpan.FromSeconds(10), "a TLS handshake not finished within this is dropped", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromMinutes(5));
         var maxConnections = env.Int("TERMINATOR_MAX_CONNECTIONS", 0, "client connections at once on the TLS listener; more are closed at accept; `0` means no limit", min: 0);
-        var certCheck = env.Duration("TERMINATOR_CERT_CHECK_INTERVAL", TimeSpan.FromSeconds(10), "the certificate files are re-read this often even without a change event (file watchers miss some on network filesystems)", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromDays(1));
+        var certCheck = env.Duration("TERMINATOR_CERT_CHECK_INTERVAL", TimeSpan.FromSeconds(10), "the certificate files (and the client CA file) are re-read this often even without a change event (file watchers miss some on network filesystems)", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromDays(1));
         var readyPath = env.OptionalString("TERMINATOR_READY_PATH", "if set, `/readyz` also needs `GET <upstream><path>` to answer 2xx; otherwise a TCP connect to the app");
         var accessLog = env.Bool("TERMINATOR_ACCESS_LOG", false, "one JSON line per request: time, client, method, target, protocol, TLS version, status, bytes, duration");
         var eventLoop = env.Bool("TERMINATOR_EVENT_LOOP", false, "handle requests on the socket threads, one event loop per core as nginx: faster for small bodies and new handshakes, slower for large bodies");
@@ -188,9 +190,9 @@ internal sealed class TerminatorOptions
         {
             try
             {
-                InitialCertificate = CertificateMaterial.Load(CertFile, KeyFile);
+                InitialCertificate = PemCertificate.Load(new PemFile("TERMINATOR_CERT_FILE", CertFile), new PemFile("TERMINATOR_KEY_FILE", KeyFile));
             }
-            catch (CertificateLoadException ex)
+            catch (TlsFileException ex)
             {
                 env.Error(ex.Variable, ex.Message);
             }
@@ -201,13 +203,13 @@ internal sealed class TerminatorOptions
             {
                 env.Error("TERMINATOR_SELF_SIGNED_NAMES", "needs at least one name");
             }
-            else if (SelfSignedNames.FirstOrDefault(n => !CertificateMaterial.IsValidSelfSignedName(n)) is { } bad)
+            else if (SelfSignedNames.FirstOrDefault(n => !PemCertificate.IsValidSelfSignedName(n)) is { } bad)
             {
                 env.Error("TERMINATOR_SELF_SIGNED_NAMES", $"'{bad}' is neither a DNS name nor an IP address");
             }
             else
             {
-                InitialCertificate = CertificateMaterial.SelfSigned(SelfSignedNames);
+                InitialCertificate = PemCertificate.SelfSigned(SelfSignedNames);
             }
         }
 
@@ -229,9 +231,9 @@ internal sealed class TerminatorOptions
 
         try
         {
-            ClientPolicy = ClientCertificatePolicy.Load(ClientAuth, ClientCaFile, ClientAllowCn, ClientAllowSan);
+            ClientCa = ClientCaBundle.Load(new PemFile("TERMINATOR_CLIENT_CA_FILE", ClientCaFile));
         }
-        catch (CertificateLoadException ex)
+        catch (TlsFileException ex)
         {
             env.Error(ex.Variable, ex.Message);
         }

@@ -4,10 +4,10 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sidecars.Hosting;
+using Sidecars.Hosting.Tls;
 
 namespace Sidecars.HttpsTerminator;
 
@@ -51,36 +51,40 @@ internal static class TlsPolicy
         }
     }
 
-    public static SslServerAuthenticationOptions ServerOptions(TerminatorOptions options, SslStreamCertificateContext context)
+    /// <summary>The shared certificate source's settings: the terminator's files, client certificate rules, names and handshake options.</summary>
+    public static PemTlsSettings Settings(TerminatorOptions options) => new()
     {
-        var policy = options.ClientPolicy;
-        return new SslServerAuthenticationOptions
-        {
-            ServerCertificateContext = context,
-            EnabledSslProtocols = options.Protocols,
-            CipherSuitesPolicy = Suites,
-            ApplicationProtocols = options.Http2 ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : [SslApplicationProtocol.Http11],
-            AllowRenegotiation = false,
-            // Returning clients resume (TLS 1.2 session IDs and tickets, TLS 1.3 tickets) instead of a full handshake;
-            // not with client certificates, where every connection is checked against the current CA and allow-lists.
-            AllowTlsResume = policy is null,
-            CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-            ClientCertificateRequired = policy is not null,
-            RemoteCertificateValidationCallback = policy is null ? null : (_, certificate, chain, _) =>
-            {
-                var problem = policy.Check(certificate, chain);
-                if (problem is not null)
-                {
-                    ClientCertificateRejected?.Invoke(problem);
-                }
+        Certificate = options.InitialCertificate ?? throw new InvalidOperationException("options were not validated"),
+        Files = options.CertFile is { } cert && options.KeyFile is { } key
+            ? (new PemFile("TERMINATOR_CERT_FILE", cert), new PemFile("TERMINATOR_KEY_FILE", key))
+            : null,
+        ClientCertificates = options.ClientCa is not { } bundle ? null : new ClientCertificateSettings(
+            new PemFile("TERMINATOR_CLIENT_CA_FILE", options.ClientCaFile!),
+            bundle,
+            new ClientCertificateValidator("TERMINATOR_CLIENT_CA_FILE", options.ClientAllowCn, options.ClientAllowSan, "TERMINATOR_CLIENT_ALLOW_CN or TERMINATOR_CLIENT_ALLOW_SAN"),
+            Optional: options.ClientAuth == ClientAuthMode.Optional),
+        CheckInterval = options.CertCheckInterval,
+        MetricsPrefix = "terminator",
+        LogEvents = Log.Tls,
+        LogCategory = "Sidecars.HttpsTerminator.Tls",
+        ServerOptions = context => ServerOptions(options, context),
+    };
 
-                return problem is null;
-            },
-        };
-    }
-
-    /// <summary>Set once by the listener so rejections are logged; the handshake options are shared, so no per-connection state.</summary>
-    public static Action<string>? ClientCertificateRejected { get; set; }
+    /// <summary>
+    /// The handshake options for one certificate. Returning clients resume (TLS 1.2 session IDs and tickets, TLS 1.3
+    /// tickets) instead of a full handshake; with client certificates the shared source turns that off, so every
+    /// connection is checked against the current CA bundle and allow-lists.
+    /// </summary>
+    public static SslServerAuthenticationOptions ServerOptions(TerminatorOptions options, SslStreamCertificateContext context) => new()
+    {
+        ServerCertificateContext = context,
+        EnabledSslProtocols = options.Protocols,
+        CipherSuitesPolicy = Suites,
+        ApplicationProtocols = options.Http2 ? [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11] : [SslApplicationProtocol.Http11],
+        AllowRenegotiation = false,
+        AllowTlsResume = true,
+        CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+    };
 
     public static string Describe(SslProtocols protocols) => protocols.HasFlag(SslProtocols.Tls12) ? "1.2, 1.3" : "1.3";
 }
@@ -99,10 +103,8 @@ internal static class TlsListener
     public static void Configure(KestrelServerOptions kestrel, TerminatorOptions options)
     {
         var services = kestrel.ApplicationServices;
-        var store = services.GetRequiredService<CertificateStore>();
+        var source = services.GetRequiredService<PemTlsSource>();
         var metrics = services.GetRequiredService<TerminatorMetrics>();
-        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidecars.HttpsTerminator.Tls");
-        TlsPolicy.ClientCertificateRejected = reason => Log.ClientCertificateRejected(log, reason);
 
         kestrel.Limits.MaxRequestBodySize = options.MaxRequestBody;
         // Header bytes pass through unchanged: Latin-1 maps each byte to one char and back, on both sides of the proxy.
@@ -115,12 +117,6 @@ internal static class TlsListener
         kestrel.Limits.KeepAliveTimeout = options.IdleTimeout;
         kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
         kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
-
-        var tls = new TlsHandshakeCallbackOptions
-        {
-            OnConnection = _ => ValueTask.FromResult(store.ServerOptions),
-            HandshakeTimeout = options.HandshakeTimeout,
-        };
 
         var active = 0;
         Sidecar.Listen(kestrel, options.Listen, listen =>
@@ -155,7 +151,7 @@ internal static class TlsListener
                     }
                 }
             });
-            listen.UseHttps(tls);
+            listen.UsePemTls(source, options.HandshakeTimeout);
             listen.Use(next => connection =>
             {
                 connection.Items[HandshakeDone] = true;

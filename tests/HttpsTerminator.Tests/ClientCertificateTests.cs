@@ -1,5 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Sidecars.Testing;
 using Xunit;
 
 namespace Sidecars.HttpsTerminator.Tests;
@@ -46,6 +47,51 @@ public sealed class ClientCertificateTests : IDisposable
     }
 
     [Fact]
+    public async Task A_CA_bundle_trusts_a_client_of_its_second_CA_but_not_one_of_a_third_nor_a_server_only_certificate()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var second = TestPki.CreateCa("second-ca");
+        var env = Env("require");
+        env["TERMINATOR_CLIENT_CA_FILE"] = TestPki.WriteBundle(Path.Combine(_dir, "bundle.pem"), _ca, second);
+        await using var terminator = await Terminator.StartAsync(upstream.Uri, env);
+
+        Assert.Equal(0, await ExitCodeForAsync(terminator, TestPki.Issue(second, "of-second", client: true)));
+        Assert.NotEqual(0, await ExitCodeForAsync(terminator, TestPki.Issue(TestPki.CreateCa("third-ca"), "of-third", client: true)));
+        // Signed by a trusted CA, but its extended key usage is serverAuth only: not a client certificate (as Go's crypto/tls).
+        Assert.NotEqual(0, await ExitCodeForAsync(terminator, TestPki.Issue(_ca, "server-only", client: false)));
+        Assert.Equal(2, terminator.Process.LogEvents(Log.Tls.ClientCertificateRejected).Count());
+    }
+
+    [Fact]
+    public async Task A_rotated_CA_file_is_trusted_without_restart_and_a_bad_one_keeps_the_last()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        using var secret = new SecretVolume("terminator-client-ca-");
+        await secret.PublishAsync(new Dictionary<string, string> { ["ca.crt"] = _ca.ExportCertificatePem() + "\n" });
+        var env = Env("require");
+        env["TERMINATOR_CLIENT_CA_FILE"] = secret.PathOf("ca.crt");
+        // Long, so the test sees the change through the watcher rather than the periodic re-check.
+        env["TERMINATOR_CERT_CHECK_INTERVAL"] = "1h";
+        await using var terminator = await Terminator.StartAsync(upstream.Uri, env);
+        var next = TestPki.CreateCa("next-ca");
+        var ofNext = TestPki.Issue(next, "of-next", client: true);
+        Assert.NotEqual(0, await ExitCodeForAsync(terminator, ofNext));
+
+        await secret.PublishAsync(new Dictionary<string, string> { ["ca.crt"] = next.ExportCertificatePem() + "\n" });
+        await Wait.UntilAsync(async () => await ExitCodeForAsync(terminator, ofNext) == 0, Timeouts.Converge, "a client of the new CA to be accepted");
+        Assert.NotEqual(0, await ExitCodeForAsync(terminator, TestPki.Issue(_ca, "of-old", client: true)));
+
+        await secret.PublishAsync(new Dictionary<string, string> { ["ca.crt"] = "not a certificate\n" });
+        await Wait.UntilAsync(
+            async () => await terminator.MetricAsync("terminator_client_ca_reloads_total{result=\"failure\"}") == 1,
+            Timeouts.Converge,
+            "the bad CA file to be counted");
+        Assert.NotEmpty(terminator.Process.LogEvents(Log.Tls.ClientCaReloadFailed));
+        Assert.Equal(0, await ExitCodeForAsync(terminator, ofNext));
+        Assert.Equal(1, await terminator.MetricAsync("terminator_client_ca_reloads_total{result=\"success\"}"));
+    }
+
+    [Fact]
     public async Task Allow_lists_accept_a_listed_CN_or_SAN_and_reject_others_of_the_same_CA()
     {
         await using var upstream = await TestUpstream.StartAsync();
@@ -80,6 +126,12 @@ public sealed class ClientCertificateTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private async Task<int> ExitCodeForAsync(Terminator terminator, X509Certificate2 client)
+    {
+        var (cert, key) = TestPki.Write(client, Path.Combine(_dir, client.GetNameInfo(X509NameType.SimpleName, false) + "-" + TestPki.Sha256(client)[..8]));
+        return (await Terminator.CurlAsync("-o", "/dev/null", "--cert", cert, "--key", key, terminator.Url("/"))).ExitCode;
+    }
 
     private Dictionary<string, string> Env(string mode) => new()
     {

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Sidecars.Hosting;
+using Sidecars.Testing;
 using Xunit;
 
 namespace Sidecars.HttpsTerminator.Tests;
@@ -48,50 +49,11 @@ public sealed class OptionsAndCertificateTests
     }
 
     [Fact]
-    public void A_chain_file_serves_the_leaf_with_its_intermediates()
-    {
-        var root = TestPki.CreateCa("root");
-        var leaf = TestPki.Server(root);
-        var chainPem = leaf.ExportCertificatePem() + "\n" + root.ExportCertificatePem() + "\n";
-
-        var material = CertificateMaterial.FromPem(chainPem, leaf.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem(), "tls.crt", "tls.key");
-
-        Assert.Equal(leaf.Thumbprint, material.Leaf.Thumbprint);
-        Assert.True(material.Leaf.HasPrivateKey);
-        Assert.Equal(TestPki.Sha256(leaf), material.Fingerprint);
-    }
-
-    [Fact]
-    public void A_foreign_key_names_the_key_file()
-    {
-        var ca = TestPki.CreateCa("root");
-        var leaf = TestPki.Server(ca);
-        var other = TestPki.Server(ca);
-
-        var ex = Assert.Throws<CertificateLoadException>(() =>
-            CertificateMaterial.FromPem(leaf.ExportCertificatePem(), other.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem(), "tls.crt", "tls.key"));
-
-        Assert.Equal("TERMINATOR_KEY_FILE", ex.Variable);
-    }
-
-    [Fact]
-    public void Subject_alternative_names_of_every_kind_are_read()
-    {
-        var cert = TestPki.Issue(TestPki.CreateCa("root"), "svc", client: true, "svc.example", "spiffe://cluster/ns/default/sa/svc", "10.0.0.7", "::1");
-
-        var names = ClientCertificatePolicy.SubjectAltNames(cert);
-
-        Assert.Equal(
-            [("DNS", "svc.example"), ("URI", "spiffe://cluster/ns/default/sa/svc"), ("IP", "10.0.0.7"), ("IP", "::1")],
-            names);
-    }
-
-    [Fact]
     public void Xfcc_quotes_values_with_separators()
     {
         var cert = TestPki.Issue(TestPki.CreateCa("root"), "svc", client: true, "spiffe://x/a,b");
 
-        var xfcc = ClientCertificatePolicy.ForwardedClientCert(cert);
+        var xfcc = ForwardedClientCert.Of(cert);
 
         Assert.StartsWith("Hash=" + TestPki.Sha256(cert).ToLowerInvariant() + ";Subject=\"CN=svc,O=Sidecars Test\"", xfcc, StringComparison.Ordinal);
         Assert.EndsWith(";URI=\"spiffe://x/a,b\"", xfcc, StringComparison.Ordinal);

@@ -11,12 +11,11 @@ namespace Sidecars.HttpsTerminator.Tests;
 /// </summary>
 public sealed class RotationTests : IDisposable
 {
-    private readonly string _mount = Directory.CreateTempSubdirectory("terminator-secret-").FullName;
+    private readonly SecretVolume _secret = new("terminator-secret-");
     private readonly X509Certificate2 _ca = TestPki.CreateCa("rotation-ca");
-    private int _version;
 
     [Fact]
-    public async Task A_secret_update_is_served_within_seconds_with_no_failed_request()
+    public async Task Secret_updates_under_load_are_served_within_seconds_with_no_failed_request()
     {
         await using var upstream = await TestUpstream.StartAsync();
         var first = TestPki.Server(_ca, "first");
@@ -25,30 +24,36 @@ public sealed class RotationTests : IDisposable
         Assert.Equal(TestPki.Sha256(first), TestPki.Sha256(await terminator.ServedCertificateAsync()));
 
         using var stop = new CancellationTokenSource();
-        var keepAlive = LoopAsync(Terminator.NewClient(out _), terminator, stop.Token);
-        var fresh = LoopAsync(Terminator.NewClient(out _, newConnectionPerRequest: true), terminator, stop.Token);
-        var h2 = LoopAsync(Terminator.NewClient(out _, version: System.Net.HttpVersion.Version20), terminator, stop.Token);
+        var keepAlive = HttpsLoop.Start(terminator.TlsUri, stop.Token, newConnectionPerRequest: false);
+        var fresh = HttpsLoop.Start(terminator.TlsUri, stop.Token);
+        var h2 = HttpsLoop.Start(terminator.TlsUri, stop.Token, newConnectionPerRequest: false, version: System.Net.HttpVersion.Version20);
         await Wait.UntilAsync(() => keepAlive.Requests > 20 && fresh.Requests > 5, Timeouts.Converge, "the request loops to run");
 
-        var second = TestPki.Server(_ca, "second");
-        await PublishAsync(second);
-        await Wait.UntilAsync(
-            async () => TestPki.Sha256(await terminator.ServedCertificateAsync()) == TestPki.Sha256(second),
-            TimeSpan.FromSeconds(10),
-            "the new certificate to be served");
-        var during = fresh.Requests;
-        await Wait.UntilAsync(() => fresh.Requests > during + 5, Timeouts.Converge, "requests after the rotation");
-        await stop.CancelAsync();
-
-        foreach (var loop in new[] { keepAlive, fresh, h2 })
+        // Several rotations, each seen by a fresh handshake of the loop itself, with requests in flight throughout.
+        var served = new List<X509Certificate2> { first };
+        for (var i = 1; i <= 3; i++)
         {
-            await loop.Task;
-            Assert.True(loop.Failures.IsEmpty, string.Join("\n", loop.Failures));
+            var next = TestPki.Server(_ca, "rotated-" + i);
+            served.Add(next);
+            var before = fresh.Requests;
+            await PublishAsync(next);
+            await Wait.UntilAsync(
+                () => fresh.Served.ContainsKey(TestPki.Sha256(next)),
+                TimeSpan.FromSeconds(10),
+                $"rotation {i} to be served to new connections");
+            await Wait.UntilAsync(() => fresh.Requests > before + 5, Timeouts.Converge, $"requests after rotation {i}");
         }
 
-        Assert.Equal(1, await terminator.MetricAsync("terminator_certificate_reloads_total{result=\"success\"}"));
+        await stop.CancelAsync();
+        await keepAlive.AssertNoFailureAsync("keep-alive HTTP/1.1");
+        await fresh.AssertNoFailureAsync("a new connection per request");
+        await h2.AssertNoFailureAsync("keep-alive HTTP/2");
+
+        Assert.Equal(served.Select(TestPki.Sha256).Order(), fresh.Served.Keys.Order());
+        Assert.Equal(3, await terminator.MetricAsync("terminator_certificate_reloads_total{result=\"success\"}"));
+        Assert.Equal(0, await terminator.MetricAsync("terminator_certificate_reloads_total{result=\"failure\"}"));
         Assert.Equal(
-            new DateTimeOffset(second.NotAfter.ToUniversalTime()).ToUnixTimeSeconds(),
+            new DateTimeOffset(served[^1].NotAfter.ToUniversalTime()).ToUnixTimeSeconds(),
             await terminator.MetricAsync("terminator_certificate_expiry_timestamp_seconds"));
     }
 
@@ -68,7 +73,7 @@ public sealed class RotationTests : IDisposable
             async () => await terminator.MetricAsync("terminator_certificate_reloads_total{result=\"failure\"}") >= 1,
             Timeouts.Converge,
             "the failed reload to be counted");
-        Assert.NotEmpty(terminator.Process.LogEvents(102));
+        Assert.NotEmpty(terminator.Process.LogEvents(Log.Tls.CertificateReloadFailed));
         Assert.Equal(TestPki.Sha256(good), TestPki.Sha256(await terminator.ServedCertificateAsync()));
         Assert.Equal("200", (await Terminator.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", terminator.Url("/"))).Stdout);
 
@@ -85,7 +90,7 @@ public sealed class RotationTests : IDisposable
     public async Task A_plain_file_rewritten_in_place_is_picked_up()
     {
         await using var upstream = await TestUpstream.StartAsync();
-        var dir = Path.Combine(_mount, "plain");
+        var dir = Path.Combine(_secret.Directory, "plain");
         var (cert, key) = TestPki.Write(TestPki.Server(_ca, "one"), dir);
         await using var terminator = await Terminator.StartAsync(upstream.Uri, new Dictionary<string, string> { ["TERMINATOR_CERT_FILE"] = cert, ["TERMINATOR_KEY_FILE"] = key });
 
@@ -98,80 +103,17 @@ public sealed class RotationTests : IDisposable
             "the rewritten certificate to be served");
     }
 
-    public void Dispose() => Directory.Delete(_mount, recursive: true);
+    public void Dispose() => _secret.Dispose();
 
     private Dictionary<string, string> SecretEnv() => new()
     {
-        ["TERMINATOR_CERT_FILE"] = Path.Combine(_mount, "tls.crt"),
-        ["TERMINATOR_KEY_FILE"] = Path.Combine(_mount, "tls.key"),
+        ["TERMINATOR_CERT_FILE"] = _secret.PathOf("tls.crt"),
+        ["TERMINATOR_KEY_FILE"] = _secret.PathOf("tls.key"),
         // Long, so the test sees the change through the watcher rather than the periodic re-check.
         ["TERMINATOR_CERT_CHECK_INTERVAL"] = "1h",
     };
 
-    private Task PublishAsync(X509Certificate2 cert) => PublishRawAsync(cert.ExportCertificatePem() + "\n", cert.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n");
+    private Task PublishAsync(X509Certificate2 cert) => _secret.PublishAsync(TestPki.TlsSecret(cert));
 
-    /// <summary>What the kubelet's atomic writer does: new folder, new link beside <c>..data</c>, rename over it.</summary>
-    private async Task PublishRawAsync(string certPem, string keyPem)
-    {
-        var version = $"..2026_12_01_00_00_{++_version:00}.000000001";
-        var folder = Path.Combine(_mount, version);
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, "tls.crt"), certPem);
-        File.WriteAllText(Path.Combine(folder, "tls.key"), keyPem);
-        var tmp = Path.Combine(_mount, "..data_tmp");
-        File.CreateSymbolicLink(tmp, version);
-        // rename(2) over the old link, as the kubelet does; File.Move refuses a link to a directory.
-        (await Command.RunAsync("mv", ["-T", tmp, Path.Combine(_mount, "..data")])).EnsureSuccess("mv");
-        foreach (var name in new[] { "tls.crt", "tls.key" })
-        {
-            var link = Path.Combine(_mount, name);
-            if (!File.Exists(link))
-            {
-                File.CreateSymbolicLink(link, Path.Combine("..data", name));
-            }
-        }
-    }
-
-    private static RequestLoop LoopAsync(HttpClient client, Terminator terminator, CancellationToken stop)
-    {
-        var loop = new RequestLoop();
-        loop.Task = Task.Run(async () => await RunLoopAsync(client, terminator, loop, stop), CancellationToken.None);
-        return loop;
-    }
-
-    private static async Task RunLoopAsync(HttpClient client, Terminator terminator, RequestLoop loop, CancellationToken stop)
-    {
-        using (client)
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                try
-                {
-                    // Not cancelled by the stop token: a request cut by the test would look like a failure.
-                    using var response = await client.GetAsync(new Uri(terminator.TlsUri, "/"), CancellationToken.None);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        loop.Failures.Enqueue($"status {(int)response.StatusCode}");
-                    }
-                }
-                catch (HttpRequestException ex)
-                {
-                    loop.Failures.Enqueue(ex.GetBaseException().Message);
-                }
-
-                Interlocked.Increment(ref loop.Count);
-            }
-        }
-    }
-
-    private sealed class RequestLoop
-    {
-        public int Count;
-
-        public Task Task { get; set; } = Task.CompletedTask;
-
-        public int Requests => Volatile.Read(ref Count);
-
-        public System.Collections.Concurrent.ConcurrentQueue<string> Failures { get; } = new();
-    }
+    private Task PublishRawAsync(string certPem, string keyPem) => _secret.PublishAsync(new Dictionary<string, string> { ["tls.crt"] = certPem, ["tls.key"] = keyPem });
 }

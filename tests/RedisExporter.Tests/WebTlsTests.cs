@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
 using Sidecars.Testing;
 
 namespace Sidecars.RedisExporter.Tests;
@@ -48,6 +49,38 @@ public sealed class WebTlsTests : IClassFixture<TestCertificates>
     }
 
     [Fact]
+    public async Task A_client_CA_bundle_trusts_every_CA_in_it_and_only_certificates_for_client_auth()
+    {
+        var dir = Directory.CreateTempSubdirectory("redis-webtls-ca-").FullName;
+        try
+        {
+            // As the peer (Go's AppendCertsFromPEM): every certificate of the file is a trusted CA, not only the first.
+            var first = TestPki.CreateCa("first-ca");
+            var second = TestPki.CreateCa("second-ca");
+            var bundle = TestPki.WriteBundle(Path.Combine(dir, "clients-ca.pem"), first, second);
+            await using var redis = await RedisServer.StartAsync();
+            await using var ours = await Exporters.StartOursAsync(redis.Address, [.. Https, ("REDIS_EXPORTER_TLS_SERVER_CA_CERT_FILE", bundle)]);
+            var url = ours.Metrics().ToString();
+
+            Task<CommandResult> With(X509Certificate2 client, string name)
+            {
+                var (cert, key) = TestPki.Write(client, Path.Combine(dir, name));
+                return CurlAsync("--cacert", _certs.Ca, "--cert", cert, "--key", key, url);
+            }
+
+            var ofSecond = await With(TestPki.Issue(second, "of-second", client: true), "of-second");
+            Assert.Contains("redis_up 1", ofSecond.EnsureSuccess("curl with a client of the second CA").Stdout, StringComparison.Ordinal);
+            Assert.NotEqual(0, (await With(TestPki.Issue(TestPki.CreateCa("third-ca"), "of-third", client: true), "of-third")).ExitCode);
+            // Signed by a trusted CA, but for servers only: Go's crypto/tls refuses it as a client certificate, and so do we.
+            Assert.NotEqual(0, (await With(TestPki.Issue(first, "server-only", client: false), "server-only")).ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Minimum_version_TLS1_3_refuses_a_TLS_1_2_client()
     {
         await using var redis = await RedisServer.StartAsync();
@@ -84,7 +117,7 @@ public sealed class WebTlsTests : IClassFixture<TestCertificates>
 
             await File.WriteAllTextAsync(cert, "not a certificate\n");
             Assert.Contains("CN=rotated", await ServedSubjectAsync(port), StringComparison.Ordinal);
-            await Wait.UntilAsync(() => ours.Stdout.Any(l => l.Contains("WebCertificateReloadFailed", StringComparison.Ordinal)), Timeouts.Converge, "the failed reload to be logged");
+            await Wait.UntilAsync(() => ours.LogEvents(Log.Tls.CertificateReloadFailed).Any(), Timeouts.Converge, "the failed reload to be logged");
             Assert.Contains("redis_up 1", (await CurlAsync("--insecure", ours.Metrics().ToString())).EnsureSuccess("curl after the broken file").Stdout, StringComparison.Ordinal);
         }
         finally

@@ -2,10 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Sidecars.HttpsTerminator.Tests;
+namespace Sidecars.Testing;
 
 /// <summary>Real certificates for real handshakes: a CA, server and client certificates, written as PEM files.</summary>
-internal static class TestPki
+public static class TestPki
 {
     private static readonly Oid ServerAuth = new("1.3.6.1.5.5.7.3.1");
     private static readonly Oid ClientAuth = new("1.3.6.1.5.5.7.3.2");
@@ -21,7 +21,11 @@ internal static class TestPki
         return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(2));
     }
 
-    public static X509Certificate2 Issue(X509Certificate2 ca, string cn, bool client, params string[] sans)
+    public static X509Certificate2 Issue(X509Certificate2 ca, string cn, bool client, params string[] sans) =>
+        Issue(ca, cn, [client ? ClientAuth : ServerAuth], sans);
+
+    /// <summary>A certificate with exactly these extended key usages; none given, no extended key usage extension at all.</summary>
+    public static X509Certificate2 Issue(X509Certificate2 ca, string cn, Oid[] usages, params string[] sans)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=" + cn + ", O=Sidecars Test", key, HashAlgorithmName.SHA256);
@@ -49,7 +53,11 @@ internal static class TestPki
 
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([client ? ClientAuth : ServerAuth], false));
+        if (usages.Length > 0)
+        {
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([.. usages], false));
+        }
+
         var now = DateTimeOffset.UtcNow;
         var serial = RandomNumberGenerator.GetBytes(12);
         using var issued = request.Create(ca, now.AddHours(-1), now.AddDays(90), serial);
@@ -69,11 +77,21 @@ internal static class TestPki
         return (certPath, keyPath);
     }
 
-    public static string WriteCa(X509Certificate2 ca, string path)
+    public static string WriteCa(X509Certificate2 ca, string path) => WriteBundle(path, ca);
+
+    /// <summary>A PEM bundle of several CAs in one file, as a client CA file holds them.</summary>
+    public static string WriteBundle(string path, params X509Certificate2[] cas)
     {
-        File.WriteAllText(path, ca.ExportCertificatePem() + "\n");
+        File.WriteAllText(path, string.Concat(cas.Select(ca => ca.ExportCertificatePem() + "\n")));
         return path;
     }
+
+    /// <summary>The certificate and its key as PEM texts, for a <see cref="SecretVolume"/>.</summary>
+    public static Dictionary<string, string> TlsSecret(X509Certificate2 cert) => new()
+    {
+        ["tls.crt"] = cert.ExportCertificatePem() + "\n",
+        ["tls.key"] = cert.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem() + "\n",
+    };
 
     public static string Sha256(X509Certificate2 cert) => Convert.ToHexString(SHA256.HashData(cert.RawData));
 }
