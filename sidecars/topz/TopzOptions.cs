@@ -11,13 +11,15 @@ internal enum CmdlineMode
 
 internal sealed class TopzOptions
 {
-    public ListenAddress Addr { get; init; } = new("", 9403);
+    // Every default is written once, in Bind: the properties have no initialisers and are required, so a default
+    // cannot drift between an initialiser and the variable table.
+    public required ListenAddress Addr { get; init; }
 
-    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    public required TimeSpan Interval { get; init; }
 
-    public string ProcRoot { get; init; } = "/proc";
+    public required string ProcRoot { get; init; }
 
-    public CmdlineMode Cmdline { get; init; } = CmdlineMode.Full;
+    public required CmdlineMode Cmdline { get; init; }
 
     public static TopzOptions Bind(EnvReader env) => new()
     {

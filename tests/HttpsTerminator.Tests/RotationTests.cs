@@ -68,7 +68,7 @@ public sealed class RotationTests : IDisposable
             async () => await terminator.MetricAsync("terminator_certificate_reloads_total{result=\"failure\"}") >= 1,
             Timeouts.Converge,
             "the failed reload to be counted");
-        Assert.NotEmpty(terminator.Process.LogEvents(102));
+        Assert.NotEmpty(terminator.Process.LogEvents(EventIds.CertificateReloadFailed));
         Assert.Equal(TestPki.Sha256(good), TestPki.Sha256(await terminator.ServedCertificateAsync()));
         Assert.Equal("200", (await Terminator.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", terminator.Url("/"))).Stdout);
 
