@@ -25,6 +25,7 @@ public sealed class EnvReader
     private readonly List<EnvVarSpec> _specs = [];
     private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
     private readonly List<DeprecatedName> _deprecated = [];
+    private readonly HashSet<string> _erroneous = new(StringComparer.Ordinal);
 
     public EnvReader(IDictionary environment)
     {
@@ -48,7 +49,11 @@ public sealed class EnvReader
     /// <summary>Old names that were used; the host logs each once at start.</summary>
     public IReadOnlyList<DeprecatedName> Deprecated => _deprecated;
 
-    public void Error(string name, string problem) => _errors.Add($"{name}: {problem}");
+    public void Error(string name, string problem)
+    {
+        _errors.Add($"{name}: {problem}");
+        _erroneous.Add(name);
+    }
 
     /// <summary>The raw value, or null when unset. Empty counts as unset, as the Go peers treat it.</summary>
     public string? Raw(string name) => _values.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
@@ -97,6 +102,7 @@ public sealed class EnvReader
     /// <summary>
     /// Two settings that only make sense together (a certificate and its key, a user and a password): when exactly
     /// one is set, one error under the missing one's name, naming both. True when both or neither are set.
+    /// A missing one that was set but refused (and so is null) already has its error line, and gets no second one.
     /// </summary>
     public bool BothOrNeither(string firstName, object? first, string secondName, object? second)
     {
@@ -105,7 +111,12 @@ public sealed class EnvReader
             return true;
         }
 
-        Error(first is null ? firstName : secondName, $"set both {firstName} and {secondName}, or neither");
+        var missing = first is null ? firstName : secondName;
+        if (!_erroneous.Contains(missing))
+        {
+            Error(missing, $"set both {firstName} and {secondName}, or neither");
+        }
+
         return false;
     }
 
@@ -262,6 +273,7 @@ public sealed class EnvReader
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 Error(fileSource, $"cannot read '{file}': {ex.Message}");
+                _erroneous.Add(name); // given, though unreadable: not "missing" to a pair check
                 return null;
             }
         }

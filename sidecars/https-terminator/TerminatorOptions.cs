@@ -88,7 +88,7 @@ internal sealed class TerminatorOptions
 
     public static TerminatorOptions Bind(EnvReader env)
     {
-        var listen = env.Address("TERMINATOR_LISTEN", ":8443", "TLS listener (the pod's HTTPS port)");
+        var listen = env.Address("TERMINATOR_LISTEN", ":8443", "TLS listener (the pod's HTTPS port), `host:port` or `:port`");
         const string DefaultUpstream = "http://127.0.0.1:8080";
         var upstreamText = env.String(
             "TERMINATOR_UPSTREAM",
@@ -97,7 +97,7 @@ internal sealed class TerminatorOptions
         // On a bad value the default stands in, so the options are whole while the error line stops the start.
         var (upstream, h2c) = ParseUpstream(env, upstreamText) ?? ParseUpstream(env, DefaultUpstream)!.Value;
         var certFile = env.OptionalString("TERMINATOR_CERT_FILE", "PEM certificate chain, leaf first (a Kubernetes TLS Secret's `tls.crt`); reloaded when it changes");
-        var keyFile = env.OptionalString("TERMINATOR_KEY_FILE", "PEM private key of that certificate (`tls.key`)");
+        var keyFile = env.OptionalString("TERMINATOR_KEY_FILE", "PEM private key of that certificate (`tls.key`), unencrypted PKCS#8, SEC1 or PKCS#1");
         var names = env.List(
             "TERMINATOR_SELF_SIGNED_NAMES",
             DefaultNames(),

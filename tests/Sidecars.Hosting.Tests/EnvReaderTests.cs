@@ -176,6 +176,20 @@ public sealed class EnvReaderTests
     }
 
     [Fact]
+    public void BothOrNeither_ASecretGivenTwice_IsReportedOnce()
+    {
+        var env = Env(("USER", "u"), ("PASSWORD", "hunter2"), ("PASSWORD_FILE", "/nonexistent"));
+        var user = env.OptionalString("USER", "user");
+        var password = env.Secret("PASSWORD", "password");
+        Assert.False(env.BothOrNeither("USER", user, "PASSWORD", password));
+        Assert.Equal("PASSWORD: set either PASSWORD or PASSWORD_FILE, not both", Assert.Single(env.Errors));
+
+        var unreadable = Env(("USER", "u"), ("PASSWORD_FILE", "/nonexistent/password"));
+        Assert.False(unreadable.BothOrNeither("USER", unreadable.OptionalString("USER", "user"), "PASSWORD", unreadable.Secret("PASSWORD", "password")));
+        Assert.StartsWith("PASSWORD_FILE: cannot read", Assert.Single(unreadable.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Alias_TheOldNameAlone_IsRead_AndReportedAsDeprecated()
     {
         var env = Env(("GIT_SYNC_REPO", "https://example.invalid/r"), ("GIT_SYNC_WAIT", "5s"));
@@ -286,6 +300,9 @@ public sealed class EnvReaderTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void HostEventIds_AreUnique_AndUsedByTheHostsLogMessages() => Sidecars.Testing.EventIdCheck.AssertUniqueAndUsed(typeof(HostEventIds), typeof(Log));
 
     [Theory]
     [InlineData(":9403", "", 9403)]
