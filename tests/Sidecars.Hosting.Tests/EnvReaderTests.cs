@@ -282,6 +282,28 @@ public sealed class EnvReaderTests
     }
 
     [Fact]
+    public void Secret_UnderAnOldName_IsRead_AndBothWaysAreListedWithTheirOldNames()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "from-file\n");
+            var env = Env(("GIT_SYNC_PASSWORD_FILE", path));
+            Assert.Equal("from-file", env.Secret("GITSYNC_PASSWORD", "password", aliases: ["GIT_SYNC_PASSWORD"])!.Value);
+            Assert.Equal([new DeprecatedName("GIT_SYNC_PASSWORD_FILE", "GITSYNC_PASSWORD_FILE", false)], env.Deprecated);
+            Assert.Equal([["GIT_SYNC_PASSWORD"], ["GIT_SYNC_PASSWORD_FILE"]], env.Specs.Select(s => s.Aliases!.ToArray()));
+
+            var both = Env(("GIT_SYNC_PASSWORD", "hunter2"), ("GITSYNC_PASSWORD_FILE", path));
+            Assert.Null(both.Secret("GITSYNC_PASSWORD", "password", aliases: ["GIT_SYNC_PASSWORD"]));
+            Assert.Equal("GIT_SYNC_PASSWORD: set either GIT_SYNC_PASSWORD or GITSYNC_PASSWORD_FILE, not both", Assert.Single(both.Errors));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Secret_ViaFile_KeepsTheLastValue_WhileTheFileIsGone()
     {
         var dir = Directory.CreateTempSubdirectory("secret-").FullName;
