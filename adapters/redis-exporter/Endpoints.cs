@@ -167,7 +167,8 @@ internal static class Endpoints
             try
             {
                 var decoded = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim())));
-                var expected = Encoding.UTF8.GetBytes(options.BasicAuthUser + ":" + options.BasicAuthPassword);
+                // Read per request: a rotated password file counts from the next request on.
+                var expected = Encoding.UTF8.GetBytes(options.BasicAuthUser + ":" + options.BasicAuthPassword.Value);
                 if (CryptographicOperations.FixedTimeEquals(decoded, expected))
                 {
                     return true;

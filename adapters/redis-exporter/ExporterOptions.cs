@@ -12,102 +12,111 @@ internal sealed class ExporterOptions
 {
     public const string Prefix = "REDIS_EXPORTER_";
 
+    // Every default is written once, in Bind: the properties have no initialisers and are required, so a default
+    // cannot drift between an initialiser and the variable table.
     public required RedisAddress Address { get; init; }
 
     /// <summary>The address exactly as configured, the key the password file is looked up by.</summary>
     public required string AddressText { get; init; }
 
-    public string? User { get; init; }
+    public required string? User { get; init; }
 
-    public string? Password { get; init; }
+    /// <summary>
+    /// <c>REDIS_PASSWORD</c>, given directly only: <c>REDIS_PASSWORD_FILE</c> already has the peer's meaning, a JSON
+    /// map (<see cref="PasswordMap"/>), and the peer's meaning wins over the shared <c>&lt;NAME&gt;_FILE</c> rule.
+    /// </summary>
+    public required string? Password { get; init; }
 
     /// <summary>Target URI to password, from <c>REDIS_PASSWORD_FILE</c>.</summary>
-    public IReadOnlyDictionary<string, string> PasswordMap { get; init; } = new Dictionary<string, string>();
+    public required IReadOnlyDictionary<string, string> PasswordMap { get; init; }
 
-    public string Namespace { get; init; } = "redis";
+    public required string Namespace { get; init; }
 
-    public ListenAddress ListenAddress { get; init; } = new("", 9121);
+    public required ListenAddress ListenAddress { get; init; }
 
-    public string TelemetryPath { get; init; } = "/metrics";
+    public required string TelemetryPath { get; init; }
 
-    public TimeSpan ConnectionTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    public required TimeSpan ConnectionTimeout { get; init; }
 
     /// <summary>The CONFIG command's name, or null when config metrics are skipped (<c>-</c>).</summary>
-    public string? ConfigCommand { get; init; } = "CONFIG";
+    public required string? ConfigCommand { get; init; }
 
-    public IReadOnlyList<KeySpec> CheckKeys { get; init; } = [];
+    public required IReadOnlyList<KeySpec> CheckKeys { get; init; }
 
-    public IReadOnlyList<KeySpec> CheckSingleKeys { get; init; } = [];
+    public required IReadOnlyList<KeySpec> CheckSingleKeys { get; init; }
 
-    public IReadOnlyList<KeySpec> CountKeys { get; init; } = [];
+    public required IReadOnlyList<KeySpec> CountKeys { get; init; }
 
-    public IReadOnlyList<KeySpec> CheckStreams { get; init; } = [];
+    public required IReadOnlyList<KeySpec> CheckStreams { get; init; }
 
-    public IReadOnlyList<KeySpec> CheckSingleStreams { get; init; } = [];
+    public required IReadOnlyList<KeySpec> CheckSingleStreams { get; init; }
 
-    public int CheckKeysBatchSize { get; init; } = 1000;
+    public required int CheckKeysBatchSize { get; init; }
 
     /// <summary>Lua patterns; a key's group is the captures of the first one it matches (<c>CHECK_KEY_GROUPS</c>).</summary>
-    public IReadOnlyList<string> CheckKeyGroups { get; init; } = [];
+    public required IReadOnlyList<string> CheckKeyGroups { get; init; }
 
     /// <summary>Groups per database exported by name, the largest by memory; the rest are summed as <c>overflow</c>.</summary>
-    public int MaxDistinctKeyGroups { get; init; } = 100;
+    public required int MaxDistinctKeyGroups { get; init; }
 
     /// <summary>Lua scripts (file name, source) whose results become <c>script_values</c>.</summary>
-    public IReadOnlyList<(string Path, string Source)> Scripts { get; init; } = [];
+    public required IReadOnlyList<(string Path, string Source)> Scripts { get; init; }
 
-    public bool ExportClientList { get; init; }
+    public required bool ExportClientList { get; init; }
 
-    public bool ExportClientPort { get; init; }
+    public required bool ExportClientPort { get; init; }
 
-    public bool InclSystemMetrics { get; init; }
+    public required bool InclSystemMetrics { get; init; }
 
-    public bool InclConfigMetrics { get; init; }
+    public required bool InclConfigMetrics { get; init; }
 
-    public bool RedactConfigMetrics { get; init; } = true;
+    public required bool RedactConfigMetrics { get; init; }
 
-    public bool RedisOnlyMetrics { get; init; }
+    public required bool RedisOnlyMetrics { get; init; }
 
-    public bool PingOnConnect { get; init; }
+    public required bool PingOnConnect { get; init; }
 
-    public bool IsCluster { get; init; }
+    public required bool IsCluster { get; init; }
 
-    public bool SetClientName { get; init; } = true;
+    public required bool SetClientName { get; init; }
 
-    public string? BasicAuthUser { get; init; }
+    public required string? BasicAuthUser { get; init; }
 
-    public string? BasicAuthPassword { get; init; }
+    /// <summary>Given directly or as <c>..._FILE</c>; a rotated file counts from the next request on.</summary>
+    public required SecretSource? BasicAuthPassword { get; init; }
 
-    public string? TlsClientCertFile { get; init; }
+    public required string? TlsClientCertFile { get; init; }
 
-    public string? TlsClientKeyFile { get; init; }
+    public required string? TlsClientKeyFile { get; init; }
 
-    public string? TlsCaCertFile { get; init; }
+    public required string? TlsCaCertFile { get; init; }
 
-    public bool SkipTlsVerification { get; init; }
+    public required bool SkipTlsVerification { get; init; }
 
-    public string? TlsServerCertFile { get; init; }
+    public required string? TlsServerCertFile { get; init; }
 
-    public string? TlsServerKeyFile { get; init; }
+    public required string? TlsServerKeyFile { get; init; }
 
-    public string? TlsServerCaCertFile { get; init; }
+    public required string? TlsServerCaCertFile { get; init; }
 
-    public System.Security.Authentication.SslProtocols TlsServerProtocols { get; init; } =
-        System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+    public required System.Security.Authentication.SslProtocols TlsServerProtocols { get; init; }
 
     public static ExporterOptions Bind(EnvReader env)
     {
         ArgumentNullException.ThrowIfNull(env);
-        var addrText = env.String("REDIS_ADDR", "redis://localhost:6379", "Redis to scrape: redis://, rediss:// (TLS), unix:///path or host:port; userinfo honoured");
+        const string DefaultAddress = "redis://localhost:6379";
+        var addrText = env.String("REDIS_ADDR", DefaultAddress, "Redis to scrape: redis://, rediss:// (TLS), unix:///path or host:port; userinfo honoured");
         if (!RedisAddress.TryParse(addrText, out var address, out var problem))
         {
+            // The default stands in, so the options are whole while the error line stops the start.
             env.Error("REDIS_ADDR", problem!);
-            address = new RedisAddress(RedisTransport.Tcp, "localhost", RedisAddress.DefaultPort, null, null, null, 0);
+            _ = RedisAddress.TryParse(DefaultAddress, out address, out _);
         }
 
         var user = env.OptionalString("REDIS_USER", "ACL user name (Redis 6 and newer)");
-        var password = env.OptionalString("REDIS_PASSWORD", "password of the Redis to scrape (never logged)");
-        var passwordFile = env.OptionalString("REDIS_PASSWORD_FILE", "JSON file mapping target URIs to passwords, e.g. {\"redis://host:6379\":\"secret\"}");
+        // Not env.Secret: REDIS_PASSWORD_FILE is the peer's JSON map, and the peer's meaning wins.
+        var password = env.OptionalString("REDIS_PASSWORD", "password of the Redis to scrape (never logged); given directly only, since REDIS_PASSWORD_FILE is the peer's password map");
+        var passwordFile = env.OptionalString("REDIS_PASSWORD_FILE", "JSON file mapping target URIs to passwords, e.g. {\"redis://host:6379\":\"secret\"} (read at start, as the peer)");
         var map = passwordFile is null ? new Dictionary<string, string>() : ReadPasswordMap(env, passwordFile);
 
         var ns = env.String(Prefix + "NAMESPACE", "redis", "metric name prefix");
@@ -158,7 +167,7 @@ internal sealed class ExporterOptions
             IsCluster = env.Bool(Prefix + "IS_CLUSTER", false, "the target is a Redis Cluster node: key and stream checks SCAN every primary and read keys where their slot lives"),
             SetClientName = env.Bool(Prefix + "SET_CLIENT_NAME", true, "name the exporter's connection redis_exporter"),
             BasicAuthUser = env.OptionalString(Prefix + "BASIC_AUTH_USERNAME", "user name of HTTP basic auth on the exporter"),
-            BasicAuthPassword = env.OptionalString(Prefix + "BASIC_AUTH_PASSWORD", "password of HTTP basic auth on the exporter (never logged)"),
+            BasicAuthPassword = env.Secret(Prefix + "BASIC_AUTH_PASSWORD", "password of HTTP basic auth on the exporter (never logged)"),
             TlsClientCertFile = File(env, Prefix + "TLS_CLIENT_CERT_FILE", "client certificate (PEM) for TLS to Redis"),
             TlsClientKeyFile = File(env, Prefix + "TLS_CLIENT_KEY_FILE", "client key (PEM) for TLS to Redis"),
             TlsCaCertFile = File(env, Prefix + "TLS_CA_CERT_FILE", "CA certificate (PEM) that signs Redis' certificate"),
@@ -179,10 +188,7 @@ internal sealed class ExporterOptions
         // Read here so it is validated and listed; the host turns it into LOG_LEVEL (see Program.cs).
         _ = env.Bool(Prefix + "DEBUG", false, "the peer's switch for debug logging (LOG_LEVEL wins when both are set)");
 
-        if ((options.BasicAuthUser is null) != (options.BasicAuthPassword is null))
-        {
-            env.Error(Prefix + "BASIC_AUTH_USERNAME", "set both BASIC_AUTH_USERNAME and BASIC_AUTH_PASSWORD, or neither");
-        }
+        env.BothOrNeither(Prefix + "BASIC_AUTH_USERNAME", options.BasicAuthUser, Prefix + "BASIC_AUTH_PASSWORD", options.BasicAuthPassword);
 
         if (options.IsCluster)
         {
@@ -201,10 +207,7 @@ internal sealed class ExporterOptions
             }
         }
 
-        if ((options.TlsClientCertFile is null) != (options.TlsClientKeyFile is null))
-        {
-            env.Error(Prefix + "TLS_CLIENT_CERT_FILE", "set both TLS_CLIENT_CERT_FILE and TLS_CLIENT_KEY_FILE, or neither");
-        }
+        env.BothOrNeither(Prefix + "TLS_CLIENT_CERT_FILE", options.TlsClientCertFile, Prefix + "TLS_CLIENT_KEY_FILE", options.TlsClientKeyFile);
 
         HttpsPort.Validate(env, options);
 
@@ -227,11 +230,13 @@ internal sealed class ExporterOptions
         return Password;
     }
 
-    internal static IReadOnlyList<KeySpec> ParseKeys(string text, out string? problem)
+    internal static IReadOnlyList<KeySpec> ParseKeys(string text, out string? problem) => ParseKeys(EnvReader.SplitList(text), out problem);
+
+    private static List<KeySpec> ParseKeys(IReadOnlyList<string> parts, out string? problem)
     {
         problem = null;
         var result = new List<KeySpec>();
-        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var part in parts)
         {
             var eq = part.IndexOf('=', StringComparison.Ordinal);
             if (eq < 0)
@@ -258,15 +263,9 @@ internal sealed class ExporterOptions
         return result;
     }
 
-    private static IReadOnlyList<KeySpec> Keys(EnvReader env, string name, string description)
+    private static List<KeySpec> Keys(EnvReader env, string name, string description)
     {
-        var raw = env.OptionalString(name, description);
-        if (raw is null)
-        {
-            return [];
-        }
-
-        var keys = ParseKeys(raw, out var problem);
+        var keys = ParseKeys(env.List(name, [], description), out var problem);
         if (problem is not null)
         {
             env.Error(name, problem);
@@ -295,16 +294,10 @@ internal sealed class ExporterOptions
         return System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
     }
 
-    private static string[] KeyGroupPatterns(EnvReader env)
+    private static IReadOnlyList<string> KeyGroupPatterns(EnvReader env)
     {
-        var raw = env.OptionalString(Prefix + "CHECK_KEY_GROUPS", "comma separated Lua patterns grouping all keys of every database: a key's group is the captures of the first pattern it matches, else unclassified; key_group_count, key_group_memory_usage_bytes, number_of_distinct_key_groups");
-        if (raw is null)
-        {
-            return [];
-        }
-
         // Empty entries are dropped and blanks trimmed, as the peer does (an empty pattern would match every key).
-        var patterns = raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var patterns = env.List(Prefix + "CHECK_KEY_GROUPS", [], "comma separated Lua patterns grouping all keys of every database: a key's group is the captures of the first pattern it matches, else unclassified; key_group_count, key_group_memory_usage_bytes, number_of_distinct_key_groups");
         foreach (var pattern in patterns)
         {
             // Lua reports a bad pattern only when a key reaches the faulty part, so it would surface as an error on
@@ -331,14 +324,8 @@ internal sealed class ExporterOptions
 
     private static List<(string, string)> ReadScripts(EnvReader env)
     {
-        var raw = env.OptionalString(Prefix + "SCRIPT", "comma separated Lua script files; their results become script_values{key}");
-        if (raw is null)
-        {
-            return [];
-        }
-
         var result = new List<(string, string)>();
-        foreach (var path in raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var path in env.List(Prefix + "SCRIPT", [], "comma separated Lua script files; their results become script_values{key}"))
         {
             try
             {

@@ -4,18 +4,28 @@ using System.Globalization;
 namespace Sidecars.Hosting;
 
 /// <summary>One environment variable an image understands: what the README table and <c>--env</c> list.</summary>
-public sealed record EnvVarSpec(string Name, string Default, string Description, bool Secret = false);
+/// <param name="Aliases">Deprecated old names still accepted for it, or null.</param>
+public sealed record EnvVarSpec(string Name, string Default, string Description, bool Secret = false, IReadOnlyList<string>? Aliases = null);
+
+/// <summary>A deprecated old name that was set: logged at start (names only, never the value).</summary>
+/// <param name="Overrode">The new name was set too, and the old one won.</param>
+public sealed record DeprecatedName(string OldName, string NewName, bool Overrode);
 
 /// <summary>
 /// The one conversion point from environment variables to options. Every read records the variable
 /// (so the documentation is generated from the code) and every problem is collected, so a bad
 /// configuration is reported whole, one line per variable, instead of one error per restart.
+/// Declaring a name twice throws: two readings of one variable could disagree about its default, and the
+/// documentation generated from the declarations would list it twice.
 /// </summary>
 public sealed class EnvReader
 {
     private readonly Dictionary<string, string> _values;
     private readonly List<string> _errors = [];
     private readonly List<EnvVarSpec> _specs = [];
+    private readonly HashSet<string> _declared = new(StringComparer.Ordinal);
+    private readonly List<DeprecatedName> _deprecated = [];
+    private readonly HashSet<string> _erroneous = new(StringComparer.Ordinal);
 
     public EnvReader(IDictionary environment)
     {
@@ -36,28 +46,89 @@ public sealed class EnvReader
 
     public IReadOnlyList<EnvVarSpec> Specs => _specs;
 
-    public void Error(string name, string problem) => _errors.Add($"{name}: {problem}");
+    /// <summary>Old names that were used; the host logs each once at start.</summary>
+    public IReadOnlyList<DeprecatedName> Deprecated => _deprecated;
+
+    public void Error(string name, string problem)
+    {
+        _errors.Add($"{name}: {problem}");
+        _erroneous.Add(name);
+    }
 
     /// <summary>The raw value, or null when unset. Empty counts as unset, as the Go peers treat it.</summary>
     public string? Raw(string name) => _values.TryGetValue(name, out var v) && v.Length > 0 ? v : null;
 
-    public string String(string name, string defaultValue, string description)
+    public string String(string name, string defaultValue, string description, IReadOnlyList<string>? aliases = null)
     {
-        Record(name, defaultValue, description);
-        return Raw(name) ?? defaultValue;
+        Record(name, defaultValue, description, aliases);
+        return Read(name, aliases).Value ?? defaultValue;
     }
 
-    public string? OptionalString(string name, string description, string defaultText = "")
+    public string? OptionalString(string name, string description, string defaultText = "", IReadOnlyList<string>? aliases = null)
     {
-        Record(name, defaultText, description);
-        return Raw(name);
+        Record(name, defaultText, description, aliases);
+        return Read(name, aliases).Value;
     }
 
-    public T Choice<T>(string name, T defaultValue, string description, params (string Text, T Value)[] choices)
+    /// <summary>
+    /// A comma-separated list. Items are trimmed; empty items (<c>a,,b</c>, a trailing comma) are dropped rather than
+    /// refused, as oliver006/redis_exporter and kubernetes/git-sync drop them, and repeated items are kept once (first
+    /// place wins), since every list here is a set whose repeats would only give duplicate series or checks.
+    /// </summary>
+    public IReadOnlyList<string> List(string name, IReadOnlyList<string> defaultValue, string description, string? defaultText = null, IReadOnlyList<string>? aliases = null)
     {
+        ArgumentNullException.ThrowIfNull(defaultValue);
+        Record(name, defaultText ?? string.Join(',', defaultValue), description, aliases);
+        return Read(name, aliases).Value is { } raw ? SplitList(raw) : defaultValue;
+    }
+
+    /// <summary>The rule of <see cref="List"/>, for text that does not come from one variable.</summary>
+    public static IReadOnlyList<string> SplitList(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var items = new List<string>();
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (seen.Add(item))
+            {
+                items.Add(item);
+            }
+        }
+
+        return items;
+    }
+
+    /// <summary>
+    /// Two settings that only make sense together (a certificate and its key, a user and a password): when exactly
+    /// one is set, one error under the missing one's name, naming both. True when both or neither are set.
+    /// A missing one that was set but refused (and so is null) already has its error line, and gets no second one.
+    /// </summary>
+    public bool BothOrNeither(string firstName, object? first, string secondName, object? second)
+    {
+        if ((first is null) == (second is null))
+        {
+            return true;
+        }
+
+        var missing = first is null ? firstName : secondName;
+        if (!_erroneous.Contains(missing))
+        {
+            Error(missing, $"set both {firstName} and {secondName}, or neither");
+        }
+
+        return false;
+    }
+
+    public T Choice<T>(string name, T defaultValue, string description, params (string Text, T Value)[] choices) =>
+        Choice(name, defaultValue, description, aliases: null, choices);
+
+    public T Choice<T>(string name, T defaultValue, string description, IReadOnlyList<string>? aliases, params (string Text, T Value)[] choices)
+    {
+        ArgumentNullException.ThrowIfNull(choices);
         var defaultText = choices.First(c => EqualityComparer<T>.Default.Equals(c.Value, defaultValue)).Text;
-        Record(name, defaultText, description);
-        var raw = Raw(name);
+        Record(name, defaultText, description, aliases);
+        var (raw, source) = Read(name, aliases);
         if (raw is null)
         {
             return defaultValue;
@@ -71,14 +142,14 @@ public sealed class EnvReader
             }
         }
 
-        Error(name, $"'{raw}' is not one of: {string.Join(", ", choices.Select(c => c.Text))}");
+        Error(source, $"'{raw}' is not one of: {string.Join(", ", choices.Select(c => c.Text))}");
         return defaultValue;
     }
 
-    public bool Bool(string name, bool defaultValue, string description)
+    public bool Bool(string name, bool defaultValue, string description, IReadOnlyList<string>? aliases = null)
     {
-        Record(name, defaultValue ? "true" : "false", description);
-        var raw = Raw(name);
+        Record(name, defaultValue ? "true" : "false", description, aliases);
+        var (raw, source) = Read(name, aliases);
         if (raw is null)
         {
             return defaultValue;
@@ -89,7 +160,7 @@ public sealed class EnvReader
             return value;
         }
 
-        Error(name, $"'{raw}' is not a boolean (true or false)");
+        Error(source, $"'{raw}' is not a boolean (true or false)");
         return defaultValue;
     }
 
@@ -111,10 +182,10 @@ public sealed class EnvReader
         }
     }
 
-    public int Int(string name, int defaultValue, string description, int min = int.MinValue, int max = int.MaxValue)
+    public int Int(string name, int defaultValue, string description, int min = int.MinValue, int max = int.MaxValue, IReadOnlyList<string>? aliases = null)
     {
-        Record(name, defaultValue.ToString(CultureInfo.InvariantCulture), description);
-        var raw = Raw(name);
+        Record(name, defaultValue.ToString(CultureInfo.InvariantCulture), description, aliases);
+        var (raw, source) = Read(name, aliases);
         if (raw is null)
         {
             return defaultValue;
@@ -122,23 +193,23 @@ public sealed class EnvReader
 
         if (!int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
         {
-            Error(name, $"'{raw}' is not a whole number");
+            Error(source, $"'{raw}' is not a whole number");
             return defaultValue;
         }
 
         if (value < min || value > max)
         {
-            Error(name, $"{value} is out of range ({min} to {max})");
+            Error(source, $"{value} is out of range ({min} to {max})");
             return defaultValue;
         }
 
         return value;
     }
 
-    public TimeSpan Duration(string name, TimeSpan defaultValue, string description, TimeSpan? min = null, TimeSpan? max = null)
+    public TimeSpan Duration(string name, TimeSpan defaultValue, string description, TimeSpan? min = null, TimeSpan? max = null, IReadOnlyList<string>? aliases = null)
     {
-        Record(name, Hosting.Duration.Format(defaultValue), description);
-        var raw = Raw(name);
+        Record(name, Hosting.Duration.Format(defaultValue), description, aliases);
+        var (raw, source) = Read(name, aliases);
         if (raw is null)
         {
             return defaultValue;
@@ -146,46 +217,50 @@ public sealed class EnvReader
 
         if (!Hosting.Duration.TryParse(raw, out var value))
         {
-            Error(name, $"'{raw}' is not a duration (examples: 250ms, 10s, 1m30s)");
+            Error(source, $"'{raw}' is not a duration (examples: 250ms, 10s, 1m30s)");
             return defaultValue;
         }
 
         if ((min is { } lo && value < lo) || (max is { } hi && value > hi))
         {
-            Error(name, $"{raw} is out of range ({Hosting.Duration.Format(min ?? TimeSpan.Zero)} to {(max is { } m ? Hosting.Duration.Format(m) : "unbounded")})");
+            Error(source, $"{raw} is out of range ({Hosting.Duration.Format(min ?? TimeSpan.Zero)} to {(max is { } m ? Hosting.Duration.Format(m) : "unbounded")})");
             return defaultValue;
         }
 
         return value;
     }
 
-    public ListenAddress Address(string name, string defaultValue, string description)
+    public ListenAddress Address(string name, string defaultValue, string description, IReadOnlyList<string>? aliases = null)
     {
-        Record(name, defaultValue, description);
-        var raw = Raw(name) ?? defaultValue;
-        if (ListenAddress.TryParse(raw, out var address, out var problem))
+        Record(name, defaultValue, description, aliases);
+        var (value, source) = Read(name, aliases);
+        if (ListenAddress.TryParse(value ?? defaultValue, out var address, out var problem))
         {
             return address!;
         }
 
-        Error(name, problem!);
+        Error(source, problem!);
         _ = ListenAddress.TryParse(defaultValue, out address, out _);
         return address!;
     }
 
     /// <summary>
-    /// A secret given directly or as <c>NAME_FILE</c> (a Kubernetes Secret mount). The value itself never
-    /// appears in an error. Returns a <see cref="SecretSource"/> so a file can be re-read when it changes.
+    /// A secret given directly as <c>NAME</c> or as <c>NAME_FILE</c>, the path of a file holding it (a Kubernetes
+    /// Secret mount). Both set is one error. The value never appears in an error, a log line or a
+    /// <see cref="SecretSource.ToString"/>. The file is re-read when it changes, a kubelet <c>..data</c> swap
+    /// included (see <see cref="SecretSource"/>). Null when neither is set.
     /// </summary>
-    public SecretSource? Secret(string name, string description)
+    public SecretSource? Secret(string name, string description, IReadOnlyList<string>? aliases = null)
     {
-        Record(name, "", description, secret: true);
-        Record(name + "_FILE", "", $"file holding {name} (re-read when it changes)");
-        var direct = Raw(name);
-        var file = Raw(name + "_FILE");
+        var fileName = name + "_FILE";
+        var fileAliases = aliases?.Select(a => a + "_FILE").ToArray();
+        Record(name, "", description, aliases, secret: true);
+        Record(fileName, "", $"file holding {name}, re-read when it changes (set one of the two)", fileAliases);
+        var (direct, directSource) = Read(name, aliases);
+        var (file, fileSource) = Read(fileName, fileAliases);
         if (direct is not null && file is not null)
         {
-            Error(name, $"set either {name} or {name}_FILE, not both");
+            Error(directSource, $"set either {directSource} or {fileSource}, not both");
             return null;
         }
 
@@ -197,7 +272,8 @@ public sealed class EnvReader
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                Error(name + "_FILE", $"cannot read '{file}': {ex.Message}");
+                Error(fileSource, $"cannot read '{file}': {ex.Message}");
+                _erroneous.Add(name); // given, though unreadable: not "missing" to a pair check
                 return null;
             }
         }
@@ -205,11 +281,39 @@ public sealed class EnvReader
         return direct is null ? null : SecretSource.FromValue(direct);
     }
 
-    private void Record(string name, string defaultValue, string description, bool secret = false)
+    /// <summary>
+    /// The value of a variable or of one of its deprecated aliases, and the name it came from (for error lines).
+    /// As kubernetes/git-sync v4 (env.go: envString and its siblings read the new name, then each old one, each
+    /// found one replacing the result, and warn "env $OLD has been deprecated, use $NEW instead" and, when more than
+    /// one is set, "env $NEW was overridden by $OLD"): an old name wins over the new one, with a warning.
+    /// </summary>
+    private (string? Value, string Source) Read(string name, IReadOnlyList<string>? aliases)
     {
-        if (!_specs.Any(s => s.Name == name))
+        var value = Raw(name);
+        var source = name;
+        foreach (var alias in aliases ?? [])
         {
-            _specs.Add(new EnvVarSpec(name, defaultValue, description, secret));
+            if (Raw(alias) is { } old)
+            {
+                _deprecated.Add(new DeprecatedName(alias, name, Overrode: value is not null));
+                value = old;
+                source = alias;
+            }
         }
+
+        return (value, source);
+    }
+
+    private void Record(string name, string defaultValue, string description, IReadOnlyList<string>? aliases, bool secret = false)
+    {
+        foreach (var declared in (aliases ?? []).Prepend(name))
+        {
+            if (!_declared.Add(declared))
+            {
+                throw new InvalidOperationException($"{declared} is declared twice");
+            }
+        }
+
+        _specs.Add(new EnvVarSpec(name, defaultValue, description, secret, aliases is { Count: > 0 } ? aliases : null));
     }
 }

@@ -11,7 +11,14 @@ internal static class EnvTable
         foreach (var spec in specs)
         {
             var value = spec.Default.Length == 0 ? "unset" : $"`{spec.Default}`";
-            sb.Append("| `").Append(spec.Name).Append("` | ").Append(value).Append(" | ").Append(spec.Description).Append(" |\n");
+            sb.Append("| `").Append(spec.Name).Append("` | ").Append(value).Append(" | ").Append(spec.Description);
+            if (spec.Aliases is { Count: > 0 } aliases)
+            {
+                sb.Append(" (deprecated old name").Append(aliases.Count > 1 ? "s " : " ")
+                    .AppendJoin(", ", aliases.Select(a => $"`{a}`")).Append(", still read; it wins when both are set)");
+            }
+
+            sb.Append(" |\n");
         }
 
         return sb.ToString();

@@ -105,6 +105,19 @@ public static class Sidecar
             definition.MapEndpoints?.Invoke(app, options);
 
             var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Sidecars.Hosting");
+            foreach (var old in env.Deprecated)
+            {
+                // Names only: the value may be a secret.
+                if (old.Overrode)
+                {
+                    Log.DeprecatedVariableOverrides(log, old.OldName, old.NewName);
+                }
+                else
+                {
+                    Log.DeprecatedVariable(log, old.OldName, old.NewName);
+                }
+            }
+
             app.Lifetime.ApplicationStarted.Register(() =>
             {
                 foreach (var address in app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])

@@ -23,62 +23,64 @@ internal enum ForwardedMode
 /// <summary>Everything the terminator is configured with, bound and checked once before any port opens.</summary>
 internal sealed class TerminatorOptions
 {
-    public ListenAddress Listen { get; init; } = new("", 8443);
+    // Every default is written once, in Bind: the properties have no initialisers and are required, so a default
+    // cannot drift between an initialiser and the variable table.
+    public required ListenAddress Listen { get; init; }
 
-    public ListenAddress Admin { get; init; } = new("", 9401);
+    public required ListenAddress Admin { get; init; }
 
-    public ListenAddress? Redirect { get; init; }
+    public required ListenAddress? Redirect { get; init; }
 
     /// <summary>The port written into redirects; null means the TLS listener's bound port.</summary>
-    public int? RedirectPort { get; init; }
+    public required int? RedirectPort { get; init; }
 
-    public Uri Upstream { get; init; } = new("http://127.0.0.1:8080/");
+    public required Uri Upstream { get; init; }
 
     /// <summary>True for <c>h2c://</c>: cleartext HTTP/2 with prior knowledge towards the app.</summary>
-    public bool UpstreamH2c { get; init; }
+    public required bool UpstreamH2c { get; init; }
 
-    public string? CertFile { get; init; }
+    public required string? CertFile { get; init; }
 
-    public string? KeyFile { get; init; }
+    public required string? KeyFile { get; init; }
 
-    public IReadOnlyList<string> SelfSignedNames { get; init; } = [];
+    public required IReadOnlyList<string> SelfSignedNames { get; init; }
 
-    public SslProtocols Protocols { get; init; } = SslProtocols.Tls12 | SslProtocols.Tls13;
+    public required SslProtocols Protocols { get; init; }
 
-    public bool Http2 { get; init; } = true;
+    public required bool Http2 { get; init; }
 
-    public ClientAuthMode ClientAuth { get; init; } = ClientAuthMode.None;
+    public required ClientAuthMode ClientAuth { get; init; }
 
-    public string? ClientCaFile { get; init; }
+    public required string? ClientCaFile { get; init; }
 
-    public IReadOnlyList<string> ClientAllowCn { get; init; } = [];
+    public required IReadOnlyList<string> ClientAllowCn { get; init; }
 
-    public IReadOnlyList<string> ClientAllowSan { get; init; } = [];
+    public required IReadOnlyList<string> ClientAllowSan { get; init; }
 
-    public ForwardedMode Forwarded { get; init; } = ForwardedMode.XForwarded;
+    public required ForwardedMode Forwarded { get; init; }
 
-    public int HstsMaxAge { get; init; }
+    public required int HstsMaxAge { get; init; }
 
-    public long? MaxRequestBody { get; init; }
+    public required long? MaxRequestBody { get; init; }
 
-    public TimeSpan UpstreamTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public required TimeSpan UpstreamTimeout { get; init; }
 
-    public TimeSpan UpstreamConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public required TimeSpan UpstreamConnectTimeout { get; init; }
 
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(2);
+    public required TimeSpan IdleTimeout { get; init; }
 
-    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public required TimeSpan HandshakeTimeout { get; init; }
 
-    public int MaxConnections { get; init; }
+    public required int MaxConnections { get; init; }
 
-    public TimeSpan CertCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public required TimeSpan CertCheckInterval { get; init; }
 
-    public string? ReadyPath { get; init; }
+    public required string? ReadyPath { get; init; }
 
-    public bool AccessLog { get; init; }
+    public required bool AccessLog { get; init; }
 
     /// <summary>Requests handled on the socket threads themselves (see the README's benchmark for the trade-off).</summary>
-    public bool EventLoop { get; init; }
+    public required bool EventLoop { get; init; }
 
     /// <summary>The certificate loaded at start (files or self-signed), so a bad file fails before any port opens.</summary>
     public PemCertificate? InitialCertificate { get; set; }
@@ -88,18 +90,21 @@ internal sealed class TerminatorOptions
 
     public static TerminatorOptions Bind(EnvReader env)
     {
-        var listen = env.Address("TERMINATOR_LISTEN", ":8443", "TLS listener (the pod's HTTPS port)");
+        var listen = env.Address("TERMINATOR_LISTEN", ":8443", "TLS listener (the pod's HTTPS port), `host:port` or `:port`");
+        const string DefaultUpstream = "http://127.0.0.1:8080";
         var upstreamText = env.String(
             "TERMINATOR_UPSTREAM",
-            "http://127.0.0.1:8080",
+            DefaultUpstream,
             "the app: `http://host:port[/prefix]`, or `h2c://host:port` for an app that speaks cleartext HTTP/2 (gRPC)");
-        var (upstream, h2c) = ParseUpstream(env, upstreamText);
+        // On a bad value the default stands in, so the options are whole while the error line stops the start.
+        var (upstream, h2c) = ParseUpstream(env, upstreamText) ?? ParseUpstream(env, DefaultUpstream)!.Value;
         var certFile = env.OptionalString("TERMINATOR_CERT_FILE", "PEM certificate chain, leaf first (a Kubernetes TLS Secret's `tls.crt`); reloaded when it changes");
-        var keyFile = env.OptionalString("TERMINATOR_KEY_FILE", "PEM private key of that certificate (`tls.key`)");
-        var names = env.OptionalString(
+        var keyFile = env.OptionalString("TERMINATOR_KEY_FILE", "PEM private key of that certificate (`tls.key`), unencrypted PKCS#8, SEC1 or PKCS#1");
+        var names = env.List(
             "TERMINATOR_SELF_SIGNED_NAMES",
+            DefaultNames(),
             "without a certificate file: comma list of DNS names or IPs for a self-signed ECDSA P-256 certificate made at start (its SHA-256 fingerprint is logged)",
-            "localhost + host name");
+            defaultText: "localhost + host name");
         var admin = env.Address("TERMINATOR_ADMIN_ADDR", ":9401", "admin listener: `/healthz`, `/readyz`, `/metrics` (never on the TLS port)");
         var minVersion = env.Choice(
             "TERMINATOR_TLS_MIN_VERSION",
@@ -116,8 +121,8 @@ internal sealed class TerminatorOptions
             ("optional", ClientAuthMode.Optional),
             ("require", ClientAuthMode.Require));
         var clientCa = env.OptionalString("TERMINATOR_CLIENT_CA_FILE", "PEM bundle of the CAs client certificates must chain to (every certificate of the file; needed unless client auth is `none`); reloaded when it changes");
-        var allowCn = List(env.OptionalString("TERMINATOR_CLIENT_ALLOW_CN", "comma list: a client certificate is accepted only with one of these subject common names"));
-        var allowSan = List(env.OptionalString("TERMINATOR_CLIENT_ALLOW_SAN", "comma list: a client certificate is accepted only with one of these DNS, URI, email or IP subject alternative names"));
+        var allowCn = env.List("TERMINATOR_CLIENT_ALLOW_CN", [], "comma list: a client certificate is accepted only with one of these subject common names");
+        var allowSan = env.List("TERMINATOR_CLIENT_ALLOW_SAN", [], "comma list: a client certificate is accepted only with one of these DNS, URI, email or IP subject alternative names");
         var forwarded = env.Choice(
             "TERMINATOR_FORWARDED",
             ForwardedMode.XForwarded,
@@ -155,7 +160,7 @@ internal sealed class TerminatorOptions
             UpstreamH2c = h2c,
             CertFile = certFile,
             KeyFile = keyFile,
-            SelfSignedNames = names is null ? DefaultNames() : List(names),
+            SelfSignedNames = names,
             Protocols = minVersion,
             Http2 = http2,
             ClientAuth = clientAuth,
@@ -182,11 +187,8 @@ internal sealed class TerminatorOptions
 
     private void LoadCertificates(EnvReader env)
     {
-        if ((CertFile is null) != (KeyFile is null))
-        {
-            env.Error(CertFile is null ? "TERMINATOR_CERT_FILE" : "TERMINATOR_KEY_FILE", "set both TERMINATOR_CERT_FILE and TERMINATOR_KEY_FILE, or neither");
-        }
-        else if (CertFile is not null && KeyFile is not null)
+        var certPair = env.BothOrNeither("TERMINATOR_CERT_FILE", CertFile, "TERMINATOR_KEY_FILE", KeyFile);
+        if (CertFile is not null && KeyFile is not null)
         {
             try
             {
@@ -197,7 +199,7 @@ internal sealed class TerminatorOptions
                 env.Error(ex.Variable, ex.Message);
             }
         }
-        else
+        else if (certPair)
         {
             if (SelfSignedNames.Count == 0)
             {
@@ -239,26 +241,25 @@ internal sealed class TerminatorOptions
         }
     }
 
-    private static (Uri Uri, bool H2c) ParseUpstream(EnvReader env, string text)
+    private static (Uri Uri, bool H2c)? ParseUpstream(EnvReader env, string text)
     {
-        var fallback = (new Uri("http://127.0.0.1:8080/"), false);
         if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) || uri.Host.Length == 0)
         {
             env.Error("TERMINATOR_UPSTREAM", $"'{text}' is not an absolute URL such as http://127.0.0.1:8080");
-            return fallback;
+            return null;
         }
 
         var h2c = uri.Scheme == "h2c";
         if (uri.Scheme != Uri.UriSchemeHttp && !h2c)
         {
             env.Error("TERMINATOR_UPSTREAM", $"'{text}': the scheme must be http or h2c (the app speaks plain HTTP on localhost)");
-            return fallback;
+            return null;
         }
 
         if (uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
         {
             env.Error("TERMINATOR_UPSTREAM", $"'{text}': no user, query or fragment allowed");
-            return fallback;
+            return null;
         }
 
         var port = uri.IsDefaultPort && h2c ? 80 : uri.Port;
@@ -298,10 +299,7 @@ internal sealed class TerminatorOptions
         return null;
     }
 
-    private static string[] List(string? text) =>
-        text is null ? [] : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static string[] DefaultNames()
+    private static IReadOnlyList<string> DefaultNames()
     {
         var host = Environment.MachineName;
         return string.IsNullOrEmpty(host) || host == "localhost" ? ["localhost"] : ["localhost", host];

@@ -59,7 +59,7 @@ public sealed class ClientCertificateTests : IDisposable
         Assert.NotEqual(0, await ExitCodeForAsync(terminator, TestPki.Issue(TestPki.CreateCa("third-ca"), "of-third", client: true)));
         // Signed by a trusted CA, but its extended key usage is serverAuth only: not a client certificate (as Go's crypto/tls).
         Assert.NotEqual(0, await ExitCodeForAsync(terminator, TestPki.Issue(_ca, "server-only", client: false)));
-        Assert.Equal(2, terminator.Process.LogEvents(Log.Tls.ClientCertificateRejected).Count());
+        Assert.Equal(2, terminator.Process.LogEvents(EventIds.ClientCertificateRejected).Count());
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class ClientCertificateTests : IDisposable
             async () => await terminator.MetricAsync("terminator_client_ca_reloads_total{result=\"failure\"}") == 1,
             Timeouts.Converge,
             "the bad CA file to be counted");
-        Assert.NotEmpty(terminator.Process.LogEvents(Log.Tls.ClientCaReloadFailed));
+        Assert.NotEmpty(terminator.Process.LogEvents(EventIds.ClientCaReloadFailed));
         Assert.Equal(0, await ExitCodeForAsync(terminator, ofNext));
         Assert.Equal(1, await terminator.MetricAsync("terminator_client_ca_reloads_total{result=\"success\"}"));
     }

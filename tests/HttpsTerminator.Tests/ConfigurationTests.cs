@@ -118,20 +118,6 @@ public sealed class ConfigurationTests : IDisposable
         Assert.Contains("TERMINATOR_HSTS_MAX_AGE:", result.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task The_env_listing_names_every_variable_of_the_README()
-    {
-        var result = await Command.RunAsync("dotnet", [RepoPaths.ProgramDll("https-terminator"), "--env"]);
-        var readme = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "sidecars", "https-terminator", "README.md"));
-
-        Assert.Equal(0, result.ExitCode);
-        foreach (var line in result.Stdout.Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal)))
-        {
-            var name = line.Split('`')[1];
-            Assert.Contains("`" + name + "`", readme, StringComparison.Ordinal);
-        }
-    }
-
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static async Task<(int Code, string Stderr, string Stdout)> RunAsync(Dictionary<string, string> env)

@@ -209,8 +209,8 @@ public sealed class ForwardingTests
 
         (await Terminator.CurlAsync("--http2", terminator.Url("/logged?q=1"))).EnsureSuccess("curl");
 
-        await Wait.UntilAsync(() => terminator.Process.LogEvents(106).Any(), Timeouts.Converge, "an access log line");
-        var line = terminator.Process.LogEvents(106).Single();
+        await Wait.UntilAsync(() => terminator.Process.LogEvents(EventIds.Access).Any(), Timeouts.Converge, "an access log line");
+        var line = terminator.Process.LogEvents(EventIds.Access).Single();
         Assert.Equal("GET", line.GetProperty("Method").GetString());
         Assert.Equal("/logged?q=1", line.GetProperty("Target").GetString());
         Assert.Equal("HTTP/2", line.GetProperty("Protocol").GetString());

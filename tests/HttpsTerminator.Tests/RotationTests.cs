@@ -73,7 +73,7 @@ public sealed class RotationTests : IDisposable
             async () => await terminator.MetricAsync("terminator_certificate_reloads_total{result=\"failure\"}") >= 1,
             Timeouts.Converge,
             "the failed reload to be counted");
-        Assert.NotEmpty(terminator.Process.LogEvents(Log.Tls.CertificateReloadFailed));
+        Assert.NotEmpty(terminator.Process.LogEvents(EventIds.CertificateReloadFailed));
         Assert.Equal(TestPki.Sha256(good), TestPki.Sha256(await terminator.ServedCertificateAsync()));
         Assert.Equal("200", (await Terminator.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", terminator.Url("/"))).Stdout);
 

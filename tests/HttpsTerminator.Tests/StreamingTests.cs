@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using Sidecars.Hosting;
 using Sidecars.Testing;
 using Xunit;
 
@@ -104,7 +105,7 @@ public sealed class StreamingTests : IDisposable
         await Wait.UntilAsync(() => Volatile.Read(ref upstream.SlowInFlight) == 1, Timeouts.Converge, "the slow request to reach the app");
 
         Signals.Send(terminator.Process.Pid, Signals.SIGTERM);
-        await Wait.UntilAsync(() => terminator.Process.LogEvents(3).Any(), Timeouts.Converge, "the stopping log line");
+        await Wait.UntilAsync(() => terminator.Process.LogEvents(HostEventIds.Stopping).Any(), Timeouts.Converge, "the stopping log line");
         var late = await Terminator.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", terminator.Url("/"));
 
         Assert.NotEqual(0, late.ExitCode);

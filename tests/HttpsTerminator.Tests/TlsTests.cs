@@ -84,7 +84,7 @@ public sealed partial class TlsTests : IDisposable
 
         var served = await terminator.ServedCertificateAsync();
 
-        var warning = terminator.Process.LogEvents(100).Single();
+        var warning = terminator.Process.LogEvents(EventIds.SelfSigned).Single();
         Assert.Equal("Warning", warning.GetProperty("@l").GetString());
         Assert.Equal(TestPki.Sha256(served), warning.GetProperty("Fingerprint").GetString()!.Replace(":", "", StringComparison.Ordinal));
         Assert.Equal("1.2.840.10045.2.1", served.PublicKey.Oid.Value);

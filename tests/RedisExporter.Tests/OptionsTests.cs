@@ -98,7 +98,7 @@ public sealed class OptionsTests
             });
             _ = ExporterOptions.Bind(env);
             var names = env.Errors.Select(e => e.Split(':')[0]).ToHashSet();
-            Assert.Superset(new HashSet<string> { "REDIS_ADDR", "REDIS_PASSWORD_FILE", "REDIS_EXPORTER_CONNECTION_TIMEOUT", "REDIS_EXPORTER_LOG_FORMAT", "REDIS_EXPORTER_CHECK_KEYS", "REDIS_EXPORTER_BASIC_AUTH_USERNAME" }, names);
+            Assert.Superset(new HashSet<string> { "REDIS_ADDR", "REDIS_PASSWORD_FILE", "REDIS_EXPORTER_CONNECTION_TIMEOUT", "REDIS_EXPORTER_LOG_FORMAT", "REDIS_EXPORTER_CHECK_KEYS", "REDIS_EXPORTER_BASIC_AUTH_PASSWORD" }, names);
             Assert.DoesNotContain(env.Errors, e => e.Contains("topsecret", StringComparison.Ordinal));
         }
         finally

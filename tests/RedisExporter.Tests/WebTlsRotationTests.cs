@@ -80,7 +80,7 @@ public sealed class WebTlsRotationTests : IDisposable
             Assert.NotEqual(0, (await As(ofOld)).ExitCode);
 
             await _secret.PublishAsync(new Dictionary<string, string> { ["ca.crt"] = "not a certificate\n" });
-            await Wait.UntilAsync(() => ours.LogEvents(Log.Tls.ClientCaReloadFailed).Any(), Timeouts.Converge, "the bad CA file to be logged");
+            await Wait.UntilAsync(() => ours.LogEvents(EventIds.TlsClientCaReloadFailed).Any(), Timeouts.Converge, "the bad CA file to be logged");
             var metrics = new Scraped((await As(ofNext)).EnsureSuccess("curl with a client of the CA kept").Stdout);
             Assert.Equal(1, metrics.Value("redis_exporter_tls_client_ca_reloads_total", ("result", "success")));
             Assert.Equal(1, metrics.Value("redis_exporter_tls_client_ca_reloads_total", ("result", "failure")));

@@ -117,7 +117,7 @@ public sealed class WebTlsTests : IClassFixture<TestCertificates>
 
             await File.WriteAllTextAsync(cert, "not a certificate\n");
             Assert.Contains("CN=rotated", await ServedSubjectAsync(port), StringComparison.Ordinal);
-            await Wait.UntilAsync(() => ours.LogEvents(Log.Tls.CertificateReloadFailed).Any(), Timeouts.Converge, "the failed reload to be logged");
+            await Wait.UntilAsync(() => ours.LogEvents(EventIds.TlsCertificateReloadFailed).Any(), Timeouts.Converge, "the failed reload to be logged");
             Assert.Contains("redis_up 1", (await CurlAsync("--insecure", ours.Metrics().ToString())).EnsureSuccess("curl after the broken file").Stdout, StringComparison.Ordinal);
         }
         finally

@@ -123,6 +123,210 @@ public sealed class EnvReaderTests
     }
 
     [Theory]
+    [InlineData("a,b,c", new[] { "a", "b", "c" })]
+    [InlineData(" a , b ", new[] { "a", "b" })]
+    [InlineData("a,,b,", new[] { "a", "b" })]
+    [InlineData(",", new string[0])]
+    [InlineData(" , \t, ", new string[0])]
+    [InlineData("b,a,b, a", new[] { "b", "a" })]
+    [InlineData("x y,z", new[] { "x y", "z" })]
+    public void List_TrimsItems_DropsEmptyAndRepeatedOnes(string text, string[] expected)
+    {
+        var env = Env(("L", text));
+        Assert.Equal(expected, env.List("L", ["default"], "l"));
+        Assert.Empty(env.Errors);
+    }
+
+    [Fact]
+    public void List_Unset_GivesTheDefault_AndRecordsItAsCommaText()
+    {
+        var env = Env(("EMPTY", ""));
+        Assert.Equal(["a", "b"], env.List("L", ["a", "b"], "l"));
+        Assert.Equal(["x"], env.List("EMPTY", ["x"], "empty counts as unset"));
+        Assert.Empty(env.List("NONE", [], "none"));
+        Assert.Equal(["a,b", "x", ""], env.Specs.Select(s => s.Default));
+    }
+
+    [Fact]
+    public void List_AHugeValue_IsSplitWhole()
+    {
+        // Far beyond any sane setting (Linux caps one variable at 128 KiB): no limit of ours cuts it short.
+        var items = Enumerable.Range(0, 200_000).Select(i => "k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var text = string.Join(" , ,", items) + "," + string.Join(',', items);
+        var env = Env(("L", text));
+        var list = env.List("L", [], "l");
+        Assert.Equal(items, list);
+        Assert.Empty(env.Errors);
+    }
+
+    [Theory]
+    [InlineData(null, null, 0)]
+    [InlineData("cert", "key", 0)]
+    [InlineData("cert", null, 1)]
+    [InlineData(null, "key", 1)]
+    public void BothOrNeither_OneAlone_IsOneErrorUnderTheMissingName_NamingBoth(string? cert, string? key, int errors)
+    {
+        var env = Env();
+        Assert.Equal(errors == 0, env.BothOrNeither("CERT", cert, "KEY", key));
+        Assert.Equal(errors, env.Errors.Count);
+        if (errors == 1)
+        {
+            Assert.Equal($"{(cert is null ? "CERT" : "KEY")}: set both CERT and KEY, or neither", env.Errors[0]);
+        }
+    }
+
+    [Fact]
+    public void BothOrNeither_ASecretGivenTwice_IsReportedOnce()
+    {
+        var env = Env(("USER", "u"), ("PASSWORD", "hunter2"), ("PASSWORD_FILE", "/nonexistent"));
+        var user = env.OptionalString("USER", "user");
+        var password = env.Secret("PASSWORD", "password");
+        Assert.False(env.BothOrNeither("USER", user, "PASSWORD", password));
+        Assert.Equal("PASSWORD: set either PASSWORD or PASSWORD_FILE, not both", Assert.Single(env.Errors));
+
+        var unreadable = Env(("USER", "u"), ("PASSWORD_FILE", "/nonexistent/password"));
+        Assert.False(unreadable.BothOrNeither("USER", unreadable.OptionalString("USER", "user"), "PASSWORD", unreadable.Secret("PASSWORD", "password")));
+        Assert.StartsWith("PASSWORD_FILE: cannot read", Assert.Single(unreadable.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Alias_TheOldNameAlone_IsRead_AndReportedAsDeprecated()
+    {
+        var env = Env(("GIT_SYNC_REPO", "https://example.invalid/r"), ("GIT_SYNC_WAIT", "5s"));
+        Assert.Equal("https://example.invalid/r", env.String("GITSYNC_REPO", "", "repo", aliases: ["GIT_SYNC_REPO"]));
+        Assert.Equal(TimeSpan.FromSeconds(5), env.Duration("GITSYNC_PERIOD", TimeSpan.FromSeconds(10), "period", aliases: ["GIT_SYNC_WAIT"]));
+        Assert.True(env.Bool("GITSYNC_ONE_TIME", true, "once", aliases: ["GIT_SYNC_ONE_TIME"]));
+        Assert.Equal([new DeprecatedName("GIT_SYNC_REPO", "GITSYNC_REPO", false), new DeprecatedName("GIT_SYNC_WAIT", "GITSYNC_PERIOD", false)], env.Deprecated);
+        Assert.Empty(env.Errors);
+    }
+
+    [Fact]
+    public void Alias_BothNamesSet_TheOldNameWins_AsKubernetesGitSync()
+    {
+        var env = Env(("GITSYNC_DEPTH", "1"), ("GIT_SYNC_DEPTH", "7"), ("GITSYNC_SUBMODULES", "off"), ("GIT_SYNC_SUBMODULES", "shallow"));
+        Assert.Equal(7, env.Int("GITSYNC_DEPTH", 1, "depth", aliases: ["GIT_SYNC_DEPTH"]));
+        Assert.Equal(2, env.Choice("GITSYNC_SUBMODULES", 0, "submodules", ["GIT_SYNC_SUBMODULES"], ("recursive", 0), ("off", 1), ("shallow", 2)));
+        Assert.Equal([new DeprecatedName("GIT_SYNC_DEPTH", "GITSYNC_DEPTH", true), new DeprecatedName("GIT_SYNC_SUBMODULES", "GITSYNC_SUBMODULES", true)], env.Deprecated);
+    }
+
+    [Fact]
+    public void Alias_ABadValue_IsReportedUnderTheNameThatWasSet()
+    {
+        var env = Env(("GITSYNC_DEPTH", "1"), ("GIT_SYNC_DEPTH", "deep"));
+        Assert.Equal(1, env.Int("GITSYNC_DEPTH", 1, "depth", aliases: ["GIT_SYNC_DEPTH"]));
+        Assert.StartsWith("GIT_SYNC_DEPTH: 'deep' is not a whole number", Assert.Single(env.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Alias_IsListed_WithTheNewName()
+    {
+        var env = Env();
+        env.List("GITSYNC_GIT_CONFIG", [], "extra git config", aliases: ["GIT_SYNC_GIT_CONFIG"]);
+        Assert.Equal(["GIT_SYNC_GIT_CONFIG"], Assert.Single(env.Specs).Aliases!);
+        Assert.Contains("(deprecated old name `GIT_SYNC_GIT_CONFIG`, still read; it wins when both are set)", EnvTable.Markdown(env.Specs), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Declaring_TheSameNameTwice_Throws()
+    {
+        var env = Env();
+        env.String("A", "x", "a");
+        Assert.Throws<InvalidOperationException>(() => env.Int("A", 1, "again"));
+        Assert.Throws<InvalidOperationException>(() => env.String("B", "x", "b", aliases: ["A"]));
+        env.Secret("TOKEN", "token");
+        Assert.Throws<InvalidOperationException>(() => env.OptionalString("TOKEN_FILE", "the file, declared by hand as well"));
+    }
+
+    [Fact]
+    public void Secret_ViaEnvironment_IsTheValue()
+    {
+        var env = Env(("TOKEN", "hunter2"));
+        var secret = env.Secret("TOKEN", "the token");
+        Assert.Equal("hunter2", secret!.Value);
+        Assert.DoesNotContain("hunter2", secret.ToString(), StringComparison.Ordinal);
+        Assert.Null(Env().Secret("TOKEN", "the token"));
+        Assert.Equal([new EnvVarSpec("TOKEN", "", "the token", Secret: true), new EnvVarSpec("TOKEN_FILE", "", "file holding TOKEN, re-read when it changes (set one of the two)")], env.Specs);
+    }
+
+    [Fact]
+    public async Task Secret_ViaFile_FollowsAKubeletDataSwap_EvenWithTheOldWriteTime()
+    {
+        // The layout the kubelet writes for a Secret volume: token -> ..data/token, ..data -> ..<timestamp>/.
+        var dir = Directory.CreateTempSubdirectory("secret-").FullName;
+        try
+        {
+            var first = Directory.CreateDirectory(Path.Combine(dir, "..2026_01_01_00_00_00.1")).FullName;
+            File.WriteAllText(Path.Combine(first, "token"), "first\n");
+            File.CreateSymbolicLink(Path.Combine(dir, "..data"), "..2026_01_01_00_00_00.1");
+            File.CreateSymbolicLink(Path.Combine(dir, "token"), "..data/token");
+
+            var secret = Env(("TOKEN_FILE", Path.Combine(dir, "token"))).Secret("TOKEN", "the token")!;
+            Assert.Equal("first", secret.Value);
+
+            // The update: a new directory, a temporary link to it renamed over ..data (atomic), the old directory
+            // removed. The new file gets the old one's write time and length, so only the resolved path tells.
+            var second = Directory.CreateDirectory(Path.Combine(dir, "..2026_01_01_00_00_01.2")).FullName;
+            File.WriteAllText(Path.Combine(second, "token"), "again\n");
+            File.SetLastWriteTimeUtc(Path.Combine(second, "token"), File.GetLastWriteTimeUtc(Path.Combine(first, "token")));
+            File.CreateSymbolicLink(Path.Combine(dir, "..data_tmp"), "..2026_01_01_00_00_01.2");
+            await RenameAsync(Path.Combine(dir, "..data_tmp"), Path.Combine(dir, "..data"));
+            Directory.Delete(first, recursive: true);
+
+            Assert.Equal("again", secret.Value);
+            Assert.DoesNotContain("again", secret.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Secret_UnderAnOldName_IsRead_AndBothWaysAreListedWithTheirOldNames()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, "from-file\n");
+            var env = Env(("GIT_SYNC_PASSWORD_FILE", path));
+            Assert.Equal("from-file", env.Secret("GITSYNC_PASSWORD", "password", aliases: ["GIT_SYNC_PASSWORD"])!.Value);
+            Assert.Equal([new DeprecatedName("GIT_SYNC_PASSWORD_FILE", "GITSYNC_PASSWORD_FILE", false)], env.Deprecated);
+            Assert.Equal([["GIT_SYNC_PASSWORD"], ["GIT_SYNC_PASSWORD_FILE"]], env.Specs.Select(s => s.Aliases!.ToArray()));
+
+            var both = Env(("GIT_SYNC_PASSWORD", "hunter2"), ("GITSYNC_PASSWORD_FILE", path));
+            Assert.Null(both.Secret("GITSYNC_PASSWORD", "password", aliases: ["GIT_SYNC_PASSWORD"]));
+            Assert.Equal("GIT_SYNC_PASSWORD: set either GIT_SYNC_PASSWORD or GITSYNC_PASSWORD_FILE, not both", Assert.Single(both.Errors));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Secret_ViaFile_KeepsTheLastValue_WhileTheFileIsGone()
+    {
+        var dir = Directory.CreateTempSubdirectory("secret-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "token");
+            File.WriteAllText(path, "first");
+            var secret = Env(("TOKEN_FILE", path)).Secret("TOKEN", "the token")!;
+            File.Delete(path);
+            Assert.Equal("first", secret.Value);
+            File.WriteAllText(path, "second, longer");
+            Assert.Equal("second, longer", secret.Value);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void HostEventIds_AreUnique_AndUsedByTheHostsLogMessages() => Sidecars.Testing.EventIdCheck.AssertUniqueAndUsed(typeof(HostEventIds), typeof(Log));
+
+    [Theory]
     [InlineData(":9403", "", 9403)]
     [InlineData("127.0.0.1:0", "127.0.0.1", 0)]
     [InlineData("localhost:8080", "localhost", 8080)]
@@ -146,4 +350,8 @@ public sealed class EnvReaderTests
         Assert.False(ListenAddress.TryParse(text, out _, out var problem));
         Assert.False(string.IsNullOrEmpty(problem));
     }
+
+    /// <summary>rename(2) over an existing symlink, as the kubelet swaps ..data (File.Move cannot replace a link to a directory).</summary>
+    private static async Task RenameAsync(string from, string to) =>
+        (await Sidecars.Testing.Command.RunAsync("mv", "-T", from, to)).EnsureSuccess("mv -T");
 }

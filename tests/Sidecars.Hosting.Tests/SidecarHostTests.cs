@@ -17,6 +17,8 @@ public sealed class SidecarHostTests
         public required ListenAddress Addr { get; init; }
 
         public required bool StartNotReady { get; init; }
+
+        public required string Greeting { get; init; }
     }
 
     private sealed class RunningHost : IAsyncDisposable
@@ -51,6 +53,7 @@ public sealed class SidecarHostTests
         {
             Addr = env.Address("TEST_ADDR", "127.0.0.1:0", "admin address"),
             StartNotReady = env.Bool("TEST_NOT_READY", false, "register a check that is not ready"),
+            Greeting = env.String("TEST_GREETING", "hello", "a setting with a deprecated old name", aliases: ["TEST_OLD_GREETING"]),
         },
         AdminAddress = o => o.Addr,
         ConfigureServices = (builder, options) =>
@@ -166,7 +169,7 @@ public sealed class SidecarHostTests
     public async Task Logs_AreOneJsonObjectPerLine_WithTimestampLevelMessageAndComponent()
     {
         await using var host = await StartAsync();
-        var listening = host.Lines().First(l => l.GetProperty("EventId").GetProperty("Id").GetInt32() == 1);
+        var listening = host.Lines().First(l => l.GetProperty("EventId").GetProperty("Id").GetInt32() == HostEventIds.Listening);
         Assert.EndsWith("Z", listening.GetProperty("@t").GetString(), StringComparison.Ordinal);
         Assert.True(DateTimeOffset.TryParse(listening.GetProperty("@t").GetString(), System.Globalization.CultureInfo.InvariantCulture, out _));
         Assert.Equal("Information", listening.GetProperty("@l").GetString());
@@ -229,6 +232,34 @@ public sealed class SidecarHostTests
         }
     }
 
+    [Theory]
+    [InlineData(false, HostEventIds.DeprecatedVariable, "TEST_OLD_GREETING is deprecated, use TEST_GREETING instead")]
+    [InlineData(true, HostEventIds.DeprecatedVariableOverrides, "TEST_GREETING is ignored: the deprecated TEST_OLD_GREETING is set too, and the old name wins")]
+    public async Task ADeprecatedName_IsLoggedOnceAtStart_WithBothNames_NeverTheValue(bool newNameToo, int eventId, string message)
+    {
+        (string, string)[] env = newNameToo
+            ? [("TEST_OLD_GREETING", "old-value-4711"), ("TEST_GREETING", "new-value-4712")]
+            : [("TEST_OLD_GREETING", "old-value-4711")];
+        await using var host = await StartAsync(null, env);
+
+        var line = Assert.Single(host.Lines(), l => l.GetProperty("EventId").GetProperty("Id").GetInt32() is HostEventIds.DeprecatedVariable or HostEventIds.DeprecatedVariableOverrides);
+        Assert.Equal(eventId, line.GetProperty("EventId").GetProperty("Id").GetInt32());
+        Assert.Equal("Warning", line.GetProperty("@l").GetString());
+        Assert.Equal(message, line.GetProperty("@m").GetString());
+        Assert.DoesNotContain("-value-471", host.Stdout.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EnvFlag_ShowsADeprecatedOldName_BesideTheNewOne()
+    {
+        var stdout = new StringWriter();
+        Assert.Equal(0, await Sidecar.RunAsync(Definition(), ["--env"], new Hashtable(), stdout, TextWriter.Null));
+        Assert.Contains(
+            "| `TEST_GREETING` | `hello` | a setting with a deprecated old name (deprecated old name `TEST_OLD_GREETING`, still read; it wins when both are set) |",
+            stdout.ToString(),
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Stop_LetsAnInFlightRequestFinish_ThenExits0()
     {
@@ -262,7 +293,7 @@ public sealed class SidecarHostTests
             Component = "test-sidecar",
             MetricsNamespace = "testsidecar",
             EnvPrefix = "TEST_",
-            Bind = env => new TestOptions { Addr = env.Address("TEST_ADDR", "127.0.0.1:0", "admin"), StartNotReady = false },
+            Bind = env => new TestOptions { Addr = env.Address("TEST_ADDR", "127.0.0.1:0", "admin"), StartNotReady = false, Greeting = "" },
             AdminAddress = o => o.Addr,
             ConfigureKestrel = (kestrel, _) => kestrel.Listen(IPAddress.Loopback, 0),
             MapEndpoints = (app, _) => app.Map("/{**path}", (RequestDelegate)(ctx => ctx.Response.WriteAsync("data:" + ctx.Request.Path, ctx.RequestAborted))),
@@ -277,7 +308,7 @@ public sealed class SidecarHostTests
             {
                 addresses = [.. stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
                     .Select(l => JsonDocument.Parse(l).RootElement)
-                    .Where(e => e.GetProperty("EventId").GetProperty("Id").GetInt32() == 1)
+                    .Where(e => e.GetProperty("EventId").GetProperty("Id").GetInt32() == HostEventIds.Listening)
                     .Select(e => new Uri(e.GetProperty("Address").GetString()!))];
                 return addresses.Count == 2;
             },

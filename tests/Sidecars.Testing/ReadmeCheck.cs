@@ -4,13 +4,14 @@ using Xunit;
 namespace Sidecars.Testing;
 
 /// <summary>
-/// Keeps an image's README honest: every variable the program reads (its <c>--env</c> listing, generated from the
-/// options code) must appear in the README's tables with the same default, and the README must not document
-/// variables the program does not read.
+/// Keeps an image's README honest, in both directions: every variable the program reads (its <c>--env</c> listing,
+/// generated from the options code) is in the README's table with the same default and meaning, and the README
+/// documents no variable the program does not read. The table is the generator's output, so a failure prints the
+/// table to paste (<c>scripts/env-tables.sh</c> does it for every image).
 /// </summary>
 public static partial class ReadmeCheck
 {
-    public static async Task AssertDocumentsEveryVariableAsync(string assemblyName, string readmeRelativePath, IEnumerable<string>? documentedElsewhere = null)
+    public static async Task AssertTableMatchesTheCodeAsync(string assemblyName, string readmeRelativePath)
     {
         var listing = await Command.RunAsync("dotnet", [RepoPaths.ProgramDll(assemblyName), "--env"]);
         listing.EnsureSuccess($"{assemblyName} --env");
@@ -18,47 +19,56 @@ public static partial class ReadmeCheck
         Assert.NotEmpty(program);
 
         var readme = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, readmeRelativePath));
-        var documented = ParseTable(readme);
-        var shared = new HashSet<string>(documentedElsewhere ?? ["LOG_LEVEL", "LOG_FORMAT"], StringComparer.Ordinal);
-
-        var problems = new List<string>();
-        foreach (var (name, value) in program)
-        {
-            if (shared.Contains(name))
-            {
-                continue;
-            }
-
-            if (!documented.TryGetValue(name, out var readmeDefault))
-            {
-                problems.Add($"{name} (default {value}) is not in {readmeRelativePath}");
-            }
-            else if (readmeDefault != value)
-            {
-                problems.Add($"{name}: {readmeRelativePath} says the default is {readmeDefault}, the program says {value}");
-            }
-        }
-
-        foreach (var name in documented.Keys.Where(n => !program.ContainsKey(n) && !shared.Contains(n)))
-        {
-            problems.Add($"{name} is documented in {readmeRelativePath} but the program does not read it");
-        }
-
-        Assert.True(problems.Count == 0, string.Join('\n', problems));
+        var problems = Compare(program, ParseTable(readme), readmeRelativePath);
+        Assert.True(problems.Count == 0, string.Join('\n', problems) + $"\n\nThe table `{assemblyName} --env` prints:\n{listing.Stdout}");
     }
 
-    /// <summary>Rows of markdown tables whose first cell is a backquoted UPPER_CASE name: name → second cell.</summary>
-    private static Dictionary<string, string> ParseTable(string markdown)
+    /// <summary>What differs between the program's rows and the README's, one line each.</summary>
+    public static List<string> Compare(IReadOnlyDictionary<string, Row> program, IReadOnlyDictionary<string, Row> documented, string readme)
     {
-        var rows = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (Match m in Row().Matches(markdown))
+        ArgumentNullException.ThrowIfNull(program);
+        ArgumentNullException.ThrowIfNull(documented);
+        var problems = new List<string>();
+        foreach (var (name, row) in program)
         {
-            rows.TryAdd(m.Groups["name"].Value, m.Groups["default"].Value.Trim());
+            if (!documented.TryGetValue(name, out var doc))
+            {
+                problems.Add($"{name} (default {row.Default}) is not in {readme}");
+            }
+            else if (doc.Default != row.Default)
+            {
+                problems.Add($"{name}: {readme} says the default is {doc.Default}, the program says {row.Default}");
+            }
+            else if (doc.Meaning != row.Meaning)
+            {
+                problems.Add($"{name}: {readme} describes it as \"{doc.Meaning}\", the program as \"{row.Meaning}\"");
+            }
+        }
+
+        foreach (var name in documented.Keys.Where(n => !program.ContainsKey(n)))
+        {
+            problems.Add($"{name} is documented in {readme} but the program does not read it");
+        }
+
+        return problems;
+    }
+
+    /// <summary>Rows of markdown tables whose first cell is one backquoted UPPER_CASE name: name → default and meaning.</summary>
+    public static Dictionary<string, Row> ParseTable(string markdown)
+    {
+        ArgumentNullException.ThrowIfNull(markdown);
+        var rows = new Dictionary<string, Row>(StringComparer.Ordinal);
+        foreach (Match m in RowPattern().Matches(markdown))
+        {
+            rows.TryAdd(m.Groups["name"].Value, new Row(m.Groups["default"].Value.Trim(), m.Groups["meaning"].Value.Trim()));
         }
 
         return rows;
     }
 
-    [GeneratedRegex(@"^\|\s*`(?<name>[A-Z][A-Z0-9_]+)`\s*\|(?<default>[^|]*)\|", RegexOptions.Multiline)]
-    private static partial Regex Row();
+    public sealed record Row(string Default, string Meaning);
+
+    // The meaning is the rest of the line up to its last cell border: it may hold `|` inside backquotes.
+    [GeneratedRegex(@"^\|\s*`(?<name>[A-Z][A-Z0-9_]+)`\s*\|(?<default>[^|\n]*)\|(?<meaning>[^\n]*)\|[ \t]*$", RegexOptions.Multiline)]
+    private static partial Regex RowPattern();
 }

@@ -1,17 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Sidecars.Hosting;
 
 namespace Sidecars.Testing;
 
 /// <summary>
 /// A built image program started as a child process, configured through environment variables only, with its
-/// JSON log lines collected. <see cref="StartAsync"/> returns once it has logged its bound address (event id 1).
+/// JSON log lines collected. <see cref="StartAsync"/> returns once it has logged its bound address (<see cref="HostEventIds.Listening"/>).
 /// </summary>
 public sealed class SidecarProcess : IAsyncDisposable
 {
-    public const int ListeningEventId = 1;
-
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _stdout = new();
     private readonly ConcurrentQueue<string> _stderr = new();
@@ -26,7 +25,7 @@ public sealed class SidecarProcess : IAsyncDisposable
     public IReadOnlyList<string> Stderr => [.. _stderr];
 
     /// <summary>Every address logged as bound, with wildcard hosts replaced by 127.0.0.1 so tests can connect.</summary>
-    public IReadOnlyList<Uri> Addresses => [.. LogEvents(ListeningEventId).Select(e => Connectable(e.GetProperty("Address").GetString()!))];
+    public IReadOnlyList<Uri> Addresses => [.. LogEvents(HostEventIds.Listening).Select(e => Connectable(e.GetProperty("Address").GetString()!))];
 
     public Uri BaseUri => Addresses is [var first, ..] ? first : throw new InvalidOperationException("no address logged yet");
 

@@ -57,7 +57,7 @@ public sealed class TopzLifecycleTests
             ["TOPZ_PROC_ROOT"] = "/nonexistent/proc",
         });
         using var client = new HttpClient { Timeout = Timeouts.Request };
-        await Wait.UntilAsync(() => topz.LogEvents(100).Any(), Timeouts.Converge, "the sampling-failed log event");
+        await Wait.UntilAsync(() => topz.LogEvents(EventIds.SamplingFailed).Any(), Timeouts.Converge, "the sampling-failed log event");
         using var ready = await client.GetAsync(new Uri(topz.BaseUri, "/readyz"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Contains("sampling failed", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
