@@ -99,7 +99,7 @@ public sealed class AccuracyTests
             Assert.True(listed.TryGetValue(pid, out var p), $"pid {pid} ({args}) is in ps but not in topz");
             // ps marks zombies "[comm] <defunct>"; topz has a state column for that.
             var expected = p.GetProperty("state").GetString() == "Z" ? args.Replace(" <defunct>", "", StringComparison.Ordinal) : args;
-            Assert.Equal(expected, p.GetProperty("cmdline").GetString());
+            Assert.Equal(WithoutWorkqueue(expected), WithoutWorkqueue(p.GetProperty("cmdline").GetString()!));
         }
 
         // And topz lists nothing that was in neither listing, except processes that lived only between them.
@@ -140,6 +140,21 @@ public sealed class AccuracyTests
         Assert.Equal(parent.Id, p.GetProperty("ppid").GetInt32());
         var text = await topz.GetStringAsync("/topz?sort=pid");
         Assert.Contains(text.Split('\n'), l => l.TrimStart().StartsWith(zombie.ToString(CultureInfo.InvariantCulture) + " ", StringComparison.Ordinal) && l.EndsWith("  [sleep]", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A kernel worker's name ends with the workqueue it is running at the moment it is read ("[kworker/1:1-events]",
+    /// a moment later "[kworker/1:1-virtio_vsock]" and back): no two readers can agree on that part, so it is left out.
+    /// </summary>
+    private static string WithoutWorkqueue(string command)
+    {
+        if (!command.StartsWith("[kworker/", StringComparison.Ordinal))
+        {
+            return command;
+        }
+
+        var dash = command.IndexOf('-', StringComparison.Ordinal);
+        return dash < 0 ? command : command[..dash] + "]";
     }
 
     private static DateTimeOffset SampleTime(JsonElement sample) =>
