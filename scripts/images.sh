@@ -11,7 +11,7 @@
 # compressed size (`save | gzip`, what a registry stores and a node pulls) and its executable's size.
 #
 #   --local-base   build on a base made here from Debian's packages (localhost/sidecars-base:bookworm-chiseled) instead
-#                  of mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled, for machines without a registry: the
+#                  of the projects' ContainerBaseImage (runtime-deps:10.0-noble-chiseled), for machines without a registry: the
 #                  same shape (C library, libgcc_s, OpenSSL, CA certificates, time zones, users 1654 "app" and 65533,
 #                  no shell, no package manager). Also builds the local stand-ins for the unmodified third-party apps
 #                  the image tests run beside the sidecars (localhost/sidecars-nginx:bookworm,
@@ -62,15 +62,15 @@ command -v "$engine" >/dev/null || die "CONTAINER_ENGINE=$engine is not installe
 command -v dotnet >/dev/null || die "the .NET SDK (dotnet) is not installed"
 
 # The image's values from one evaluation of its project, NUL-separated: Version, PublishAot, Description, ContainerUser,
-# the ContainerPort items space-separated, then one NAME=VALUE per ContainerEnvironmentVariable item.
+# ContainerBaseImage, the ContainerPort items space-separated, then one NAME=VALUE per ContainerEnvironmentVariable item.
 project_values() {
   dotnet msbuild "$1" -nologo -p:RuntimeIdentifier=linux-x64 -getProperty:Version -getProperty:PublishAot \
-    -getProperty:Description -getProperty:ContainerUser -getItem:ContainerPort -getItem:ContainerEnvironmentVariable |
+    -getProperty:Description -getProperty:ContainerUser -getProperty:ContainerBaseImage -getItem:ContainerPort -getItem:ContainerEnvironmentVariable |
     python3 -c '
 import json, sys
 out = json.load(sys.stdin)
 props, items = out["Properties"], out.get("Items", {})
-fields = [props[name] for name in ("Version", "PublishAot", "Description", "ContainerUser")]
+fields = [props[name] for name in ("Version", "PublishAot", "Description", "ContainerUser", "ContainerBaseImage")]
 fields.append(" ".join(port["Identity"] for port in items.get("ContainerPort", [])))
 fields += [env["Identity"] + "=" + env.get("Value", "") for env in items.get("ContainerEnvironmentVariable", [])]
 sys.stdout.write("".join(field + "\0" for field in fields))'
@@ -246,9 +246,6 @@ if $local_base; then
   # mode refuses any client not on loopback while no password is set), as the package's own unprivileged user.
   debootstrap_image "$local_redis_image" redis-server 'USER redis' 'WORKDIR /var/lib/redis' \
     'CMD ["redis-server","--save","","--appendonly","no","--protected-mode","no","--bind","* -::*"]'
-  base_image=${BASE_IMAGE:-$local_base_image}
-else
-  base_image=${BASE_IMAGE:-mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled}
 fi
 
 revision=${REVISION:-$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)}
@@ -264,11 +261,17 @@ for image in "${requested[@]}"; do
   # One evaluation answers every question; the project (not this script) decides whether it is NativeAOT.
   values=()
   mapfile -d '' values < <(project_values "$csproj")
-  [[ ${#values[@]} -ge 5 ]] || die "could not evaluate $csproj"
+  [[ ${#values[@]} -ge 6 ]] || die "could not evaluate $csproj"
   version=${VERSION:-${values[0]}}
   aot=${PUBLISH_AOT:-${values[1]}}
-  description=${values[2]} user=${values[3]} ports=${values[4]}
-  environment=("${values[@]:5}")
+  description=${values[2]} user=${values[3]} ports=${values[5]}
+  environment=("${values[@]:6}")
+  # BASE_IMAGE, else the local base with --local-base, else the project's ContainerBaseImage (Directory.Build.props).
+  base_image=${BASE_IMAGE:-}
+  if [[ -z "$base_image" ]]; then
+    if $local_base; then base_image=$local_base_image; else base_image=${values[4]}; fi
+  fi
+  [[ -n "$base_image" ]] || die "$csproj has no ContainerBaseImage"
   [[ -n "$version" ]] || die "could not read the Version of $csproj"
   [[ -n "$ports" ]] || die "$csproj declares no <ContainerPort Include=\"...\" /> for EXPOSE"
 
@@ -340,8 +343,8 @@ for tag in "${built[@]}"; do
   image=${image%%:*}
   size_row "$tag" "$(mib "$(stat -c %s "$root/artifacts/publish/$image/$image")")"
 done
-if $local_base; then
-  for tag in "$base_image" "$local_nginx_image" "$local_redis_image"; do
-    size_row "$tag" -
-  done
+# The base too, when it was built here; not the stand-ins for third-party apps (no product of ours, and compressing
+# them would double the time this table takes).
+if $local_base && [[ -z "${BASE_IMAGE:-}" ]]; then
+  size_row "$local_base_image" -
 fi

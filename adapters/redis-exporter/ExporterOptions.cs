@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Sidecars.Hosting;
+using Sidecars.Hosting.Tls;
 
 namespace Sidecars.RedisExporter;
 
@@ -100,6 +101,12 @@ internal sealed class ExporterOptions
     public required string? TlsServerCaCertFile { get; init; }
 
     public required System.Security.Authentication.SslProtocols TlsServerProtocols { get; init; }
+
+    /// <summary>The HTTPS port's certificate, loaded at start (<see cref="HttpsPort.Validate"/>), so a bad file fails before any port opens.</summary>
+    public PemCertificate? HttpsCertificate { get; set; }
+
+    /// <summary>The HTTPS port's client CA bundle, loaded at start for the same reason.</summary>
+    public ClientCaBundle? HttpsClientCa { get; set; }
 
     public static ExporterOptions Bind(EnvReader env)
     {

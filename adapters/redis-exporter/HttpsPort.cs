@@ -22,12 +22,14 @@ internal static class HttpsPort
     /// <summary>Kestrel's own default for HTTPS listeners, which the exporter's port had before.</summary>
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Start-time checks, so a bad file stops the exporter with exit code 2 instead of failing each handshake.</summary>
+    /// <summary>
+    /// Start-time checks, so a bad file stops the exporter with exit code 2 instead of failing each handshake; what
+    /// loads is kept in the options for <see cref="AddServices"/>, so each file is read once at start.
+    /// </summary>
     public static void Validate(EnvReader env, ExporterOptions options)
     {
-        if ((options.TlsServerCertFile is null) != (options.TlsServerKeyFile is null))
+        if (!env.BothOrNeither(CertVariable, options.TlsServerCertFile, KeyVariable, options.TlsServerKeyFile))
         {
-            env.Error(CertVariable, "set both TLS_SERVER_CERT_FILE and TLS_SERVER_KEY_FILE, or neither");
             return;
         }
 
@@ -40,7 +42,7 @@ internal static class HttpsPort
         {
             try
             {
-                _ = PemCertificate.Load(new PemFile(CertVariable, cert), new PemFile(KeyVariable, key));
+                options.HttpsCertificate = PemCertificate.Load(new PemFile(CertVariable, cert), new PemFile(KeyVariable, key));
             }
             catch (TlsFileException ex)
             {
@@ -52,7 +54,7 @@ internal static class HttpsPort
         {
             try
             {
-                _ = ClientCaBundle.Load(new PemFile(CaVariable, ca));
+                options.HttpsClientCa = ClientCaBundle.Load(new PemFile(CaVariable, ca));
             }
             catch (TlsFileException ex)
             {
@@ -69,15 +71,13 @@ internal static class HttpsPort
             return;
         }
 
-        // Loaded again (Validate only checked them): a file that broke since fails the start with its message.
-        var files = (new PemFile(CertVariable, cert), new PemFile(KeyVariable, key));
         services.AddPemTls(_ => new PemTlsSettings
         {
-            Certificate = PemCertificate.Load(files.Item1, files.Item2),
-            Files = files,
+            Certificate = options.HttpsCertificate ?? throw new InvalidOperationException("options were not validated"),
+            Files = (new PemFile(CertVariable, cert), new PemFile(KeyVariable, key)),
             ClientCertificates = options.TlsServerCaCertFile is not { } ca ? null : new ClientCertificateSettings(
                 new PemFile(CaVariable, ca),
-                ClientCaBundle.Load(new PemFile(CaVariable, ca)),
+                options.HttpsClientCa ?? throw new InvalidOperationException("options were not validated"),
                 new ClientCertificateValidator(CaVariable)),
             // The redis_ namespace is Redis' own (INFO fields become redis_<field>); the exporter's own series are
             // redis_exporter_*, as the peer names its scrape series.
