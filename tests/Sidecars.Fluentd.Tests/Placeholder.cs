@@ -1,0 +1,1 @@
+namespace Sidecars.Fluentd.Tests;
