@@ -1,7 +1,7 @@
 namespace Sidecars.Hosting;
 
 /// <summary>The options the shared host reads for every image, beside the image's own.</summary>
-public sealed record HostingOptions(LoggingOptions Logging, TimeSpan ShutdownGrace)
+public sealed record HostingOptions(LoggingOptions Logging, TimeSpan ShutdownGrace, FluentdLogging? Fluentd)
 {
     public static HostingOptions Bind(EnvReader env, string prefix)
     {
@@ -13,6 +13,7 @@ public sealed record HostingOptions(LoggingOptions Logging, TimeSpan ShutdownGra
             "how long SIGTERM waits for in-flight work before exiting",
             min: TimeSpan.Zero,
             max: TimeSpan.FromHours(1));
-        return new HostingOptions(logging, grace);
+        var fluentd = FluentdLogging.Bind(env);
+        return new HostingOptions(logging, grace, fluentd);
     }
 }

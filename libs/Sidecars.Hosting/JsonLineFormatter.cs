@@ -3,7 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Serilog.Events;
 using Serilog.Formatting;
-using Serilog.Parsing;
+using Sidecars.Fluentd;
 
 namespace Sidecars.Hosting;
 
@@ -27,7 +27,7 @@ internal sealed class JsonLineFormatter : ITextFormatter
             json.WriteStartObject();
             json.WriteString("@t", logEvent.Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", CultureInfo.InvariantCulture));
             json.WriteString("@l", logEvent.Level.ToString());
-            json.WriteString("@m", Render(logEvent));
+            json.WriteString("@m", LogEventText.Render(logEvent));
             if (logEvent.Exception is { } ex)
             {
                 json.WriteString("@x", ex.ToString());
@@ -44,27 +44,6 @@ internal sealed class JsonLineFormatter : ITextFormatter
 
         output.Write(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
         output.Write('\n');
-    }
-
-    /// <summary>Renders the message with string values bare, so <c>@m</c> reads as a sentence, not as a template dump.</summary>
-    internal static string Render(LogEvent logEvent)
-    {
-        var sb = new StringWriter(CultureInfo.InvariantCulture);
-        foreach (var token in logEvent.MessageTemplate.Tokens)
-        {
-            if (token is PropertyToken property
-                && logEvent.Properties.TryGetValue(property.PropertyName, out var value)
-                && value is ScalarValue { Value: string text })
-            {
-                sb.Write(text);
-            }
-            else
-            {
-                token.Render(logEvent.Properties, sb, CultureInfo.InvariantCulture);
-            }
-        }
-
-        return sb.ToString();
     }
 
     private static void WriteValue(Utf8JsonWriter json, LogEventPropertyValue value)

@@ -57,7 +57,9 @@ public static class Sidecar
         }
 
         var version = VersionOf(typeof(TOptions).Assembly);
-        using var logger = SidecarLogging.Create(definition.Component, hosting.Logging, stdout);
+        using var logging = SidecarLogging.Create(definition.Component, hosting, stdout);
+        var logger = logging.Logger;
+        var stopping = TimeProvider.System.GetTimestamp();
         try
         {
             // The content root is the binary's folder, not the working directory: no image serves files from it, and
@@ -90,6 +92,11 @@ public static class Sidecar
             builder.Services.AddSingleton(registry);
             builder.Services.AddSingleton<IMetricsSource>(new BuildInfo(definition.MetricsNamespace, version));
             builder.Services.AddSingleton<IMetricsSource, ProcessMetrics>();
+            if (logging.Fluentd is { } fluentd)
+            {
+                builder.Services.AddSingleton<IMetricsSource>(new FluentdMetrics(definition.MetricsNamespace + "_log_fluentd", fluentd));
+            }
+
             builder.Services.AddHostedService<IdleMemoryTrimmer>();
             definition.ConfigureServices?.Invoke(builder, options);
 
@@ -127,7 +134,11 @@ public static class Sidecar
 
                 Log.Started(log, definition.Component, version.Version);
             });
-            app.Lifetime.ApplicationStopping.Register(() => Log.Stopping(log, hosting.ShutdownGrace.TotalSeconds));
+            app.Lifetime.ApplicationStopping.Register(() =>
+            {
+                stopping = TimeProvider.System.GetTimestamp();
+                Log.Stopping(log, hosting.ShutdownGrace.TotalSeconds);
+            });
             await app.RunAsync(cancellationToken);
             Log.Stopped(log);
             return 0;
@@ -136,6 +147,13 @@ public static class Sidecar
         {
             logger.Fatal(ex, "{Component} failed: {Reason}", definition.Component, ex.Message);
             return 1;
+        }
+        finally
+        {
+            // The last lines (Stopped, or the failure) go to Fluentd too, within what is left of the shutdown grace
+            // period (at least a second): bounded, so a Fluentd that is away delays an exit by that much and no more.
+            var left = hosting.ShutdownGrace - TimeProvider.System.GetElapsedTime(stopping);
+            await logging.CloseAsync(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
         }
     }
 

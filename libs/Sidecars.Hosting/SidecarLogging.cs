@@ -1,5 +1,7 @@
 using Serilog;
 using Serilog.Events;
+using Serilog.Extensions.Logging;
+using Sidecars.Fluentd;
 
 namespace Sidecars.Hosting;
 
@@ -33,31 +35,80 @@ public sealed record LoggingOptions(LogEventLevel Level, LogFormat Format)
     }
 }
 
-internal static class SidecarLogging
+/// <summary>
+/// The image's loggers: one for its events (stdout, and Fluentd when <c>LOG_FLUENTD_ADDR</c> is set), and one for the
+/// Fluentd client's own events, to stdout only: the client reporting that Fluentd is away must not queue a record for
+/// that same Fluentd.
+/// </summary>
+internal sealed class SidecarLogging : IDisposable
 {
-    public static Serilog.Core.Logger Create(string component, LoggingOptions options, TextWriter? output = null)
+    private readonly Serilog.Core.Logger _stdoutOnly;
+    private readonly SerilogLoggerFactory? _clientLoggers;
+
+    private SidecarLogging(Serilog.Core.Logger logger, Serilog.Core.Logger stdoutOnly, FluentdClient? fluentd, SerilogLoggerFactory? clientLoggers)
     {
-        var config = new LoggerConfiguration()
+        Logger = logger;
+        _stdoutOnly = stdoutOnly;
+        Fluentd = fluentd;
+        _clientLoggers = clientLoggers;
+    }
+
+    public Serilog.Core.Logger Logger { get; }
+
+    public FluentdClient? Fluentd { get; }
+
+    public static SidecarLogging Create(string component, HostingOptions options, TextWriter? output = null)
+    {
+        output ??= Console.Out;
+        // One sink instance for both loggers, so their lines never interleave.
+        var stdout = new TextWriterSink(output, options.Logging.Format == LogFormat.Json
+            ? new JsonLineFormatter()
+            : new Serilog.Formatting.Display.MessageTemplateTextFormatter(
+                "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {component}: {Message:lj}{NewLine}{Exception}", System.Globalization.CultureInfo.InvariantCulture));
+        var stdoutOnly = Configure(component, options.Logging).WriteTo.Sink(stdout).CreateLogger();
+        if (options.Fluentd is not { } fluentd)
+        {
+            return new SidecarLogging(stdoutOnly, stdoutOnly, null, null);
+        }
+
+        var factory = new SerilogLoggerFactory(stdoutOnly);
+        var client = new FluentdClient(fluentd.Client, factory.CreateLogger("Sidecars.Fluentd"));
+        var logger = Configure(component, options.Logging)
+            .WriteTo.Sink(stdout)
+            .WriteTo.Sink(new FluentdSink(client, fluentd.Tag ?? component))
+            .CreateLogger();
+        return new SidecarLogging(logger, stdoutOnly, client, factory);
+    }
+
+    /// <summary>Sends what the Fluentd client still holds, for up to <paramref name="grace"/>; the client logs what is left.</summary>
+    public async Task CloseAsync(TimeSpan grace)
+    {
+        if (Fluentd is not null)
+        {
+            await Fluentd.CloseAsync(grace);
+            await Fluentd.DisposeAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        _clientLoggers?.Dispose();
+        if (!ReferenceEquals(Logger, _stdoutOnly))
+        {
+            Logger.Dispose();
+        }
+
+        _stdoutOnly.Dispose();
+    }
+
+    private static LoggerConfiguration Configure(string component, LoggingOptions options) =>
+        new LoggerConfiguration()
             .MinimumLevel.Is(options.Level)
             // The framework's own chatter (per-request lines, hosting banners) is noise beside a sidecar's events.
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("System", LogEventLevel.Warning)
             .MinimumLevel.Override("Yarp", LogEventLevel.Warning)
             .Enrich.WithProperty("component", component);
-
-        output ??= Console.Out;
-        if (options.Format == LogFormat.Json)
-        {
-            config.WriteTo.Sink(new TextWriterSink(output, new JsonLineFormatter()));
-        }
-        else
-        {
-            config.WriteTo.Sink(new TextWriterSink(output, new Serilog.Formatting.Display.MessageTemplateTextFormatter(
-                "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {component}: {Message:lj}{NewLine}{Exception}", System.Globalization.CultureInfo.InvariantCulture)));
-        }
-
-        return config.CreateLogger();
-    }
 
     /// <summary>Writes whole lines under a lock and flushes each, so lines from threads never interleave and tests see them at once.</summary>
     private sealed class TextWriterSink(TextWriter output, Serilog.Formatting.ITextFormatter formatter) : Serilog.Core.ILogEventSink
