@@ -1,7 +1,8 @@
 namespace Sidecars.Hosting;
 
 /// <summary>
-/// The shared host's log event ids, 1-99 (images number theirs from 100). Public because they are a contract beyond
+/// The shared host's log event ids, 1-79 (80-99 are the Fluentd client's, <c>Sidecars.Fluentd.FluentdEventIds</c>;
+/// images number theirs from 100). Public because they are a contract beyond
 /// this library: tests and tooling learn a port-0 listener's real port from <see cref="Listening"/>. Never reuse an id.
 /// </summary>
 public static class HostEventIds

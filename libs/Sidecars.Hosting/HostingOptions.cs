@@ -7,13 +7,13 @@ public sealed record HostingOptions(LoggingOptions Logging, TimeSpan ShutdownGra
     {
         ArgumentNullException.ThrowIfNull(env);
         var logging = LoggingOptions.Bind(env);
+        var fluentd = FluentdLogging.Bind(env);
         var grace = env.Duration(
             prefix + "SHUTDOWN_GRACE",
             TimeSpan.FromSeconds(10),
             "how long SIGTERM waits for in-flight work before exiting",
             min: TimeSpan.Zero,
             max: TimeSpan.FromHours(1));
-        var fluentd = FluentdLogging.Bind(env);
         return new HostingOptions(logging, grace, fluentd);
     }
 }

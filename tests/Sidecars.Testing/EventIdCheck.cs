@@ -8,7 +8,7 @@ namespace Sidecars.Testing;
 
 /// <summary>
 /// An image's event ids: each constant of its <c>EventIds</c> class distinct and in its range (the host's 1-99, an
-/// image's from 100), and every <c>[LoggerMessage]</c> of its <c>Log</c> class using one of them, no two the same.
+/// image's from 100, the Fluentd client's 80-99 inside the host's), and every <c>[LoggerMessage]</c> of its <c>Log</c> class using one of them, no two the same.
 /// </summary>
 public static class EventIdCheck
 {
@@ -28,10 +28,12 @@ public static class EventIdCheck
             problems.Add($"{string.Join(", ", group.Select(g => g.Key))} share the id {group.Key}");
         }
 
-        var host = eventIds == typeof(HostEventIds);
-        foreach (var (name, id) in constants.Where(c => host ? c.Value is < 1 or > 99 : c.Value < 100))
+        var (min, max, owner) = eventIds == typeof(HostEventIds) ? (1, 79, "the host (1-79)")
+            : eventIds == typeof(Sidecars.Fluentd.FluentdEventIds) ? (80, 99, "the Fluentd client (80-99)")
+            : (100, int.MaxValue, "an image (from 100)");
+        foreach (var (name, id) in constants.Where(c => c.Value < min || c.Value > max))
         {
-            problems.Add($"{name} = {id} is outside the range of {(host ? "the host (1-99)" : "an image (from 100)")}");
+            problems.Add($"{name} = {id} is outside the range of {owner}");
         }
 
         var messages = log.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
