@@ -277,22 +277,22 @@ public sealed class FluentdClient : IAsyncDisposable
                     var failure = ex is FluentdException fe ? fe.Failure : FluentdFailure.Protocol;
                     if (sending)
                     {
-                        Interlocked.Increment(ref _retries);
                         Log.ChunkResent(_logger, pending![next].Records, _address, failure, ex.Message);
+                        Interlocked.Increment(ref _retries);
                     }
 
                     TimeSpan delay;
                     if (failure is FluentdFailure.AuthRefused or FluentdFailure.ServerNotAuthenticated or FluentdFailure.AuthMismatch)
                     {
-                        Interlocked.Increment(ref _authFailures);
                         delay = _options.AuthFailureDelay;
                         Log.AuthenticationFailed(_logger, _address, ex.Message, delay.TotalSeconds);
+                        Interlocked.Increment(ref _authFailures);
                     }
                     else
                     {
-                        Interlocked.Increment(ref _connectFailures);
                         delay = Backoff(failures);
                         Log.ConnectionFailed(_logger, _address, failure, ex.Message, _queue.Count + Volatile.Read(ref _inFlight), delay.TotalSeconds);
+                        Interlocked.Increment(ref _connectFailures);
                     }
 
                     await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
