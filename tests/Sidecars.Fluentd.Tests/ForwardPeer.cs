@@ -11,6 +11,9 @@ using Xunit;
 
 namespace Sidecars.Fluentd.Tests;
 
+/// <summary>By reference: the writer is a struct that buffers, and a copy's bytes would be lost.</summary>
+internal delegate void WriteMsgpack(ref MessagePackWriter writer);
+
 /// <summary>The client side for the receiver's tests: a raw socket that sends given bytes and reads msgpack replies.</summary>
 internal sealed class ForwardPeer : IAsyncDisposable
 {
@@ -100,7 +103,7 @@ internal sealed class ForwardPeer : IAsyncDisposable
     {
         var helo = Helo.Parse(await ReadReplyAsync() ?? throw new InvalidOperationException("no HELO"));
         var salt = RandomNumberGenerator.GetBytes(16);
-        await SendAsync(Pack(w =>
+        await SendAsync(Pack((ref MessagePackWriter w) =>
         {
             w.WriteArrayHeader(6);
             w.Write("PING");
@@ -121,11 +124,11 @@ internal sealed class ForwardPeer : IAsyncDisposable
         await _stream.DisposeAsync();
     }
 
-    public static byte[] Pack(Action<MessagePackWriter> write)
+    public static byte[] Pack(WriteMsgpack write)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var buffer = new ArrayBufferWriter<byte>();
         var writer = new MessagePackWriter(buffer);
-        write(writer);
+        write(ref writer);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }

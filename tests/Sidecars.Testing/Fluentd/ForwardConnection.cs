@@ -176,14 +176,10 @@ internal sealed class ForwardConnection(ForwardReceiver receiver, int id, Socket
 
         var decoded = ForwardDecoding.Decode(Id, message, _options.MaxMessageBytes);
         receiver.Arrived(decoded);
-        if (!decoded.Option.TryGetValue("chunk", out var chunk))
+        if (!decoded.Option.TryGetValue("chunk", out var chunk) || chunk is not string id)
         {
+            // Decoding refused a chunk that is not a str: here there is none.
             return true;
-        }
-
-        if (chunk is not string id)
-        {
-            throw new ForwardProtocolException("the chunk option is not a str");
         }
 
         switch (_options.AckPolicy?.Invoke(receiver.NextChunk()) ?? AckAction.Ack)

@@ -106,6 +106,7 @@ internal static class ForwardDecoding
 
         var option = reader.End ? new Dictionary<string, object?>() : ReadOption(ref reader);
         Expect(reader.End, "bytes left after the message");
+        Expect(!option.TryGetValue("chunk", out var chunk) || chunk is string, "the chunk option is not a str");
         return new ForwardMessage(connection, mode, tag, events, option, raw.ToArray());
     }
 
