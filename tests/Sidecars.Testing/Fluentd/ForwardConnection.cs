@@ -72,8 +72,8 @@ internal sealed class ForwardConnection(ForwardReceiver receiver, int id, Socket
         }
         finally
         {
+            // _abort is not disposed: Pause may still cancel it after this, and a token without a timer holds nothing.
             await stream.DisposeAsync();
-            _abort.Dispose();
             receiver.Closed(this);
         }
     }

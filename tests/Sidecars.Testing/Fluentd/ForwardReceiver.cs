@@ -211,13 +211,10 @@ public sealed class ForwardReceiver : IAsyncDisposable
         {
             if (unix)
             {
-                // A path left by an earlier listener (Pause does not remove it) would make bind fail.
+                // A path left by an earlier listener (Pause does not remove it) would make bind fail. A TCP port needs
+                // nothing: .NET binds with SO_REUSEADDR on Linux, so the connections Pause closed (FIN_WAIT_2,
+                // TIME_WAIT) do not block Resume; the pause/resume test checks that.
                 File.Delete(endPoint.ToString()!);
-            }
-            else
-            {
-                // Closed connections leave the port in TIME_WAIT; Resume must bind it again at once.
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             }
 
             socket.Bind(endPoint);
