@@ -370,6 +370,38 @@ public sealed class ReceiverTests
     }
 
     [Fact]
+    public async Task Messages_split_anywhere_and_a_large_one_arrive_whole()
+    {
+        await using var receiver = await ForwardReceiver.StartAsync();
+        var (bytes, count) = await PythonPack.RunAsync("""
+            big = b''.join(b'\x92' + fixext8(i) + p({'i': i, 'pad': 'x' * 1000}) for i in range(3000))
+            small = b''.join(p(['s', i, {'i': i}]) for i in range(50))
+            out, count = small + p(['big', big]) + small, 3100
+            """);
+        var smallLength = SplitMessages(bytes).Take(50).Sum(m => m.Length);
+        await using (var peer = await ForwardPeer.ConnectAsync(receiver))
+        {
+            // The small messages in slices of 1 to 7 bytes, the large one (3 MB) in one write.
+            var random = new Random(7);
+            var offset = 0;
+            while (offset < bytes.Length)
+            {
+                var inBig = offset >= smallLength && offset < bytes.Length - smallLength;
+                var length = inBig ? bytes.Length - smallLength - offset : Math.Min(random.Next(1, 8), bytes.Length - offset);
+                await peer.SendAsync(bytes[offset..(offset + length)]);
+                offset += length;
+            }
+
+            await receiver.WaitForEventsAsync(count, Timeouts.Converge);
+        }
+
+        Assert.Equal(101, receiver.Messages.Count);
+        Assert.Equal(3000, receiver.Messages[50].Events.Count);
+        Assert.Equal(bytes, receiver.RawBytes(0));
+        Assert.Empty(receiver.ProtocolErrors);
+    }
+
+    [Fact]
     public async Task Waiting_for_events_that_never_come_says_how_many_arrived()
     {
         await using var receiver = await ForwardReceiver.StartAsync();
