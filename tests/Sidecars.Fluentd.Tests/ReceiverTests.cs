@@ -194,6 +194,19 @@ public sealed class ReceiverTests
     }
 
     [Fact]
+    public async Task Without_keepalive_a_connection_is_closed_after_its_first_message_and_ack()
+    {
+        await using var receiver = await ForwardReceiver.StartAsync(new ForwardReceiverOptions { Keepalive = false });
+        var bytes = await PythonPack.BytesAsync("out = p(['once', 1, {}, {'chunk': 'k1'}]) + p(['once', 2, {}])");
+        await using var peer = await ForwardPeer.ConnectAsync(receiver);
+        await peer.SendAsync(bytes);
+
+        Assert.Equal("81A361636BA26B31", Convert.ToHexString((await peer.ReadReplyAsync())!));
+        await peer.ExpectClosedAsync();
+        Assert.Equal(1, Assert.Single(receiver.Events).Seconds);
+    }
+
+    [Fact]
     public async Task An_event_before_the_handshake_closes_the_connection()
     {
         await using var receiver = await ForwardReceiver.StartAsync(new ForwardReceiverOptions { SharedKey = Key });

@@ -176,25 +176,24 @@ internal sealed class ForwardConnection(ForwardReceiver receiver, int id, Socket
 
         var decoded = ForwardDecoding.Decode(Id, message, _options.MaxMessageBytes);
         receiver.Arrived(decoded);
-        if (!decoded.Option.TryGetValue("chunk", out var chunk) || chunk is not string id)
+        // Decoding refused a chunk that is not a str: here there is a string or none.
+        if (decoded.Option.TryGetValue("chunk", out var chunk) && chunk is string id)
         {
-            // Decoding refused a chunk that is not a str: here there is none.
-            return true;
+            switch (_options.AckPolicy?.Invoke(receiver.NextChunk()) ?? AckAction.Ack)
+            {
+                case AckAction.Ack:
+                    await WriteAsync(stream, Ack(id), cancellationToken);
+                    break;
+                case AckAction.WrongAck:
+                    await WriteAsync(stream, Ack(Convert.ToBase64String(RandomNumberGenerator.GetBytes(ChunkIdBytes))), cancellationToken);
+                    break;
+                case AckAction.Close:
+                    return false;
+            }
         }
 
-        switch (_options.AckPolicy?.Invoke(receiver.NextChunk()) ?? AckAction.Ack)
-        {
-            case AckAction.Ack:
-                await WriteAsync(stream, Ack(id), cancellationToken);
-                return true;
-            case AckAction.WrongAck:
-                await WriteAsync(stream, Ack(Convert.ToBase64String(RandomNumberGenerator.GetBytes(ChunkIdBytes))), cancellationToken);
-                return true;
-            case AckAction.Close:
-                return false;
-            default:
-                return true;
-        }
+        // Without keepalive, one event message per connection, as a server that advertised "keepalive": false may do.
+        return _options.Keepalive;
     }
 
     private async Task<bool> PongAsync(Stream stream, ReadOnlyMemory<byte> ping, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ public sealed class ForwardReceiverOptions
     /// <summary>PONG carries a digest computed with a wrong key, which a client must refuse.</summary>
     public bool WrongPongDigest { get; init; }
 
-    /// <summary>HELO's "keepalive"; only advertised, the receiver keeps every connection open either way.</summary>
+    /// <summary>HELO's "keepalive"; when false the receiver also closes a connection after its first event message (and its ack).</summary>
     public bool Keepalive { get; init; } = true;
 
     /// <summary>Per chunk-bearing message, numbered from 0 over the receiver's life; none means always <see cref="AckAction.Ack"/>.</summary>
