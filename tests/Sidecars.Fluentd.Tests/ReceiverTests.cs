@@ -335,6 +335,9 @@ public sealed class ReceiverTests
     {
         await using var receiver = await ForwardReceiver.StartAsync();
         var hostile = await PythonPack.BytesAsync("out = " + python);
+        var good = await PythonPack.BytesAsync("out = p(['good', 1, {}])");
+        // Open before the hostile one and used after it: only the hostile connection is closed.
+        await using var bystander = await ForwardPeer.ConnectAsync(receiver);
         await using (var peer = await ForwardPeer.ConnectAsync(receiver))
         {
             await peer.SendAsync(hostile);
@@ -349,11 +352,14 @@ public sealed class ReceiverTests
         await receiver.WaitUntilAsync(r => r.ProtocolErrors.Count == 1, Timeouts.Converge, () => "the protocol error");
         Assert.Contains(error, receiver.ProtocolErrors[0], StringComparison.Ordinal);
         Assert.Empty(receiver.Messages);
+        await bystander.SendAsync(good);
         await using (var peer = await ForwardPeer.ConnectAsync(receiver))
         {
-            await peer.SendAsync(await PythonPack.BytesAsync("out = p(['after', 1, {}])"));
-            await receiver.WaitForEventsAsync(1, Timeouts.Converge);
+            await peer.SendAsync(good);
+            await receiver.WaitForEventsAsync(2, Timeouts.Converge);
         }
+
+        Assert.Equal([0, 2], receiver.Messages.Select(m => m.Connection).Order());
     }
 
     [Fact]
