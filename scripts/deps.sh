@@ -27,6 +27,8 @@ tests=(
   sslscan nghttp2-client
   # peers compared side by side
   redis-server prometheus-redis-exporter nginx
+  # an independent msgpack decoder and packer for the Forward-protocol tests (run with /usr/bin/python3)
+  python3-msgpack
 )
 
 # The benchmarks' clients and the TLS peer they run beside nginx.

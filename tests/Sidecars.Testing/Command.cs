@@ -11,7 +11,7 @@ public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs real tools (ps, curl, podman) with a bounded time.</summary>
 public static class Command
 {
-    public static async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null)
+    public static async Task<CommandResult> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null, CancellationToken cancellationToken = default)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -31,10 +31,12 @@ public static class Command
         }
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start " + file);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        // Not cancelled on their own: a cancelled run kills the process, which ends both streams.
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
         var limit = timeout ?? Timeouts.Request;
-        using var cts = new CancellationTokenSource(limit);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(limit);
         try
         {
             await process.WaitForExitAsync(cts.Token);
@@ -42,6 +44,7 @@ public static class Command
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
+            cancellationToken.ThrowIfCancellationRequested();
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {limit.TotalSeconds} s");
         }
 
