@@ -2,7 +2,7 @@
 fluentd log driver uses.
 
 One producer process posts the same log record (level, message, template, component and a few string and number
-properties, about 250 bytes of msgpack) RECORDS times as fast as it can, then waits until the last record is
+properties, about 280 bytes of msgpack) RECORDS times as fast as it can, then waits until the last record is
 delivered: acknowledged when it asks for acks, written otherwise. The receiver is another process on 127.0.0.1
 (ForwardBench's `receive`) that acks every chunk that asks at once, so the figures are the clients' and not a
 Fluentd's. A fresh receiver serves each producer run; the configurations take turns in every round, so all see the

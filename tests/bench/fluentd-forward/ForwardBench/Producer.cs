@@ -19,7 +19,7 @@ internal static class Producer
     public static async Task<int> RunAsync(FluentdAddress address, long records, bool ack, bool gzip, CancellationToken cancellationToken)
     {
         var options = FluentdClientOptions.Default with { Address = address, RequireAck = ack, Gzip = gzip };
-        var client = new FluentdClient(options);
+        await using var client = new FluentdClient(options);
         var start = Stopwatch.GetTimestamp();
         for (long i = 0; i < records; i++)
         {
