@@ -15,7 +15,8 @@ runs=${2:-3}
 peer_records=${3:-$((records < 100000 ? records : 100000))}
 out=artifacts/bench/fluentd-forward
 mkdir -p "$out"
-# NativeAOT, as the images that ship the client; ILCompiler links with clang, which Debian keeps outside PATH.
+# NativeAOT, as the images that ship the client; ILCompiler links with clang, which Debian keeps outside PATH. Its
+# trim and AOT warnings are errors (TreatWarningsAsErrors reaches ILC), so a publish that succeeds is AOT-clean.
 PATH="/usr/lib/llvm-14/bin:$PATH" dotnet publish tests/bench/fluentd-forward/ForwardBench -c Release -r linux-x64 \
   -p:PublishAot=true -nologo -v quiet -o "$out" >/dev/null
 # The peer against Debian's fluent-logger-golang sources: no modules, no network.
