@@ -32,7 +32,11 @@ tests=(
 )
 
 # The benchmarks' clients and the TLS peer they run beside nginx.
-bench=(wrk hitch)
+bench=(
+  wrk hitch
+  # the Forward client's peer, fluent-logger-golang (Docker's fluentd driver), built from Debian's Go sources
+  golang-go golang-github-fluent-fluent-logger-golang-dev
+)
 
 case "${1:-}" in
   --list)

@@ -24,6 +24,8 @@ public sealed partial class DepsTests
         // the benchmarks (tests/bench): clients, peers, and the Python that runs them
         "wrk", "h2load", "hitch", "nginx", "redis-server", "redis-cli", "prometheus-redis-exporter", "taskset", "pgrep",
         "/usr/bin/python3",
+        // the Forward benchmark builds its peer, fluent-logger-golang, from Debian's Go sources
+        "go",
     ];
 
     [Fact]
