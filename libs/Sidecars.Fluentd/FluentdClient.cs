@@ -337,10 +337,19 @@ public sealed class FluentdClient : IAsyncDisposable
     /// <summary>One chunk per tag, tags in the order they first appear; each tag's records keep their order.</summary>
     private List<Chunk> BuildChunks(List<QueuedRecord> batch)
     {
-        var byTag = new List<(string Tag, List<byte[]> Entries)>();
+        var byTag = new List<(string Tag, List<byte[]> Entries)>(1);
         foreach (var record in batch)
         {
-            var group = byTag.FindIndex(g => string.Equals(g.Tag, record.Tag, StringComparison.Ordinal));
+            var group = -1;
+            for (var i = byTag.Count - 1; i >= 0; i--)
+            {
+                if (string.Equals(byTag[i].Tag, record.Tag, StringComparison.Ordinal))
+                {
+                    group = i;
+                    break;
+                }
+            }
+
             if (group < 0)
             {
                 byTag.Add((record.Tag, [record.Entry]));
@@ -351,12 +360,22 @@ public sealed class FluentdClient : IAsyncDisposable
             }
         }
 
-        return [.. byTag.Select(g => Chunk.Build(g.Tag, g.Entries, _options.RequireAck, _options.Gzip))];
+        var chunks = new List<Chunk>(byTag.Count);
+        foreach (var (tag, entries) in byTag)
+        {
+            chunks.Add(Chunk.Build(tag, entries, _options.RequireAck, _options.Gzip));
+        }
+
+        return chunks;
     }
 
     /// <summary>A PackedForward (or CompressedPackedForward) message, ready to send and to send again unchanged.</summary>
     private sealed record Chunk(string Id, byte[] Message, int Records)
     {
+        /// <summary>
+        /// Builds the message in one array of its exact size, the entries copied into it once: a chunk is up to a
+        /// megabyte, and every extra copy is a large-object-heap array and, soon, a gen2 collection.
+        /// </summary>
         public static Chunk Build(string tag, List<byte[]> entries, bool ack, bool gzip)
         {
             var total = 0;
@@ -365,11 +384,11 @@ public sealed class FluentdClient : IAsyncDisposable
                 total += entry.Length;
             }
 
-            byte[] payload;
+            byte[]? compressed = null;
             if (gzip)
             {
-                using var compressed = new MemoryStream(total / 4);
-                using (var zip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+                using var stream = new MemoryStream(Math.Max(256, total / 8));
+                using (var zip = new GZipStream(stream, CompressionLevel.Fastest, leaveOpen: true))
                 {
                     foreach (var entry in entries)
                     {
@@ -377,26 +396,22 @@ public sealed class FluentdClient : IAsyncDisposable
                     }
                 }
 
-                payload = compressed.ToArray();
+                compressed = stream.ToArray();
             }
-            else
-            {
-                payload = new byte[total];
-                var offset = 0;
-                foreach (var entry in entries)
-                {
-                    entry.CopyTo(payload, offset);
-                    offset += entry.Length;
-                }
-            }
+
+            var payloadLength = compressed?.Length ?? total;
 
             // The chunk id is 128 random bits in base64, as out_forward makes it; the ack must echo it exactly.
             var id = ack ? Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)) : "";
-            var buffer = new ArrayBufferWriter<byte>(payload.Length + tag.Length + 64);
-            var writer = new MessagePackWriter(buffer);
+            var head = new ArrayBufferWriter<byte>(64 + (tag.Length * 3));
+            var writer = new MessagePackWriter(head);
             writer.WriteArrayHeader(3);
             writer.Write(tag);
-            writer.Write(payload);
+            writer.WriteBinHeader(payloadLength);
+            writer.Flush();
+
+            var options = new ArrayBufferWriter<byte>(96);
+            writer = new MessagePackWriter(options);
             writer.WriteMapHeader(1 + (ack ? 1 : 0) + (gzip ? 1 : 0));
             writer.Write("size");
             writer.Write(entries.Count);
@@ -413,7 +428,26 @@ public sealed class FluentdClient : IAsyncDisposable
             }
 
             writer.Flush();
-            return new Chunk(id, buffer.WrittenSpan.ToArray(), entries.Count);
+
+            var message = new byte[head.WrittenCount + payloadLength + options.WrittenCount];
+            head.WrittenSpan.CopyTo(message);
+            var offset = head.WrittenCount;
+            if (compressed is not null)
+            {
+                compressed.CopyTo(message, offset);
+                offset += compressed.Length;
+            }
+            else
+            {
+                foreach (var entry in entries)
+                {
+                    entry.CopyTo(message, offset);
+                    offset += entry.Length;
+                }
+            }
+
+            options.WrittenSpan.CopyTo(message.AsSpan(offset));
+            return new Chunk(id, message, entries.Count);
         }
     }
 }

@@ -50,12 +50,13 @@ public static class RecordWriter
 
     private static void WriteMap(ref MessagePackWriter writer, IEnumerable<KeyValuePair<string, object?>> map, int depth)
     {
-        var pairs = map as IReadOnlyCollection<KeyValuePair<string, object?>> ?? [.. map];
-        writer.WriteMapHeader(pairs.Count);
-        foreach (var (key, value) in pairs)
+        // A list (what the sink and most callers build) is walked by index: no boxed enumerator per record.
+        var list = map as List<KeyValuePair<string, object?>> ?? [.. map];
+        writer.WriteMapHeader(list.Count);
+        for (var i = 0; i < list.Count; i++)
         {
-            writer.Write(key);
-            WriteValue(ref writer, value, depth + 1);
+            writer.Write(list[i].Key);
+            WriteValue(ref writer, list[i].Value, depth + 1);
         }
     }
 
