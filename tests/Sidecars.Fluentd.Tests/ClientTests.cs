@@ -155,6 +155,7 @@ public sealed class ClientTests
         await Wait.UntilAsync(() => client.Stats.AuthFailures == 1, Timeouts.Converge, "the refusal");
         var error = Assert.Single(logger.Messages(FluentdEventIds.AuthenticationFailed));
         Assert.Contains("refused our credentials", error, StringComparison.Ordinal);
+        Assert.Contains("retrying in 60 s", error, StringComparison.Ordinal);
         Assert.DoesNotContain(key, error, StringComparison.Ordinal);
         Assert.Single(receiver.AuthFailures);
 
