@@ -71,18 +71,21 @@ public sealed class ClientTests
     {
         await using var receiver = await ForwardReceiver.StartAsync(new ForwardReceiverOptions { AckPolicy = i => i == 0 ? AckAction.Withhold : AckAction.Ack });
         var logger = new TestLogger();
-        await using var client = new FluentdClient(Options(receiver) with { AckTimeout = TimeSpan.FromMilliseconds(500) }, logger);
+        await using var client = new FluentdClient(Options(receiver) with { AckTimeout = TimeSpan.FromSeconds(1) }, logger);
         for (var i = 0; i < 10; i++)
         {
             client.Post("t", EventTime.Now, Numbered(i));
         }
 
         await client.FlushAsync().WaitAsync(Timeouts.Converge);
-        Assert.Equal(2, receiver.Messages.Count);
-        Assert.Equal(receiver.Messages[0].Option["chunk"], receiver.Messages[1].Option["chunk"]);
-        Assert.NotEqual(receiver.Messages[0].Connection, receiver.Messages[1].Connection);
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), receiver.Messages[1].Events.Select(e => (long)e.Record!["seq"]!));
-        Assert.Equal(1, client.Stats.Retries);
+
+        // Two sends, or more if the machine was so busy that a later ack also took the timeout: each is the same chunk.
+        var messages = receiver.Messages;
+        Assert.True(messages.Count >= 2, $"{messages.Count} message(s)");
+        Assert.All(messages, m => Assert.Equal(messages[0].Option["chunk"], m.Option["chunk"]));
+        Assert.NotEqual(messages[0].Connection, messages[1].Connection);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), messages[^1].Events.Select(e => (long)e.Record!["seq"]!));
+        Assert.Equal(messages.Count - 1, client.Stats.Retries);
         Assert.Equal(10, client.Stats.RecordsSent);
         Assert.Contains(logger.Messages(FluentdEventIds.ChunkResent), m => m.Contains("AckTimeout", StringComparison.Ordinal));
     }
