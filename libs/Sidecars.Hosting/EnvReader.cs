@@ -230,6 +230,93 @@ public sealed class EnvReader
         return value;
     }
 
+    /// <summary>An absolute <c>http://</c> or <c>https://</c> URL, or null when unset.</summary>
+    public Uri? HttpUrl(string name, string description, IReadOnlyList<string>? aliases = null)
+    {
+        var raw = OptionalString(name, description, aliases: aliases);
+        if (raw is null)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(raw.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0)
+        {
+            Error(name, $"'{raw}' is not an absolute http:// or https:// URL");
+            return null;
+        }
+
+        return uri;
+    }
+
+    /// <summary>A size in bytes: <c>4096</c>, <c>64KiB</c>, <c>4MiB</c>, <c>1GiB</c> (powers of 1024) or <c>KB</c>/<c>MB</c>/<c>GB</c> (powers of 1000).</summary>
+    public long ByteSize(string name, long defaultValue, string description, long min = 0, long max = long.MaxValue, IReadOnlyList<string>? aliases = null)
+    {
+        Record(name, FormatByteSize(defaultValue), description, aliases);
+        var (raw, source) = Read(name, aliases);
+        if (raw is null)
+        {
+            return defaultValue;
+        }
+
+        if (!TryParseByteSize(raw, out var value))
+        {
+            Error(source, $"'{raw}' is not a size (examples: 65536, 64KiB, 4MiB, 1GB)");
+            return defaultValue;
+        }
+
+        if (value < min || value > max)
+        {
+            Error(source, $"{raw} is out of range ({FormatByteSize(min)} to {FormatByteSize(max)})");
+            return defaultValue;
+        }
+
+        return value;
+    }
+
+    public static bool TryParseByteSize(string? text, out long value)
+    {
+        value = 0;
+        var s = text?.Trim() ?? "";
+        var digits = 0;
+        while (digits < s.Length && char.IsAsciiDigit(s[digits]))
+        {
+            digits++;
+        }
+
+        if (digits == 0 || !long.TryParse(s.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return false;
+        }
+
+        long unit = s[digits..].Trim() switch
+        {
+            "" or "B" => 1,
+            "KiB" => 1L << 10,
+            "MiB" => 1L << 20,
+            "GiB" => 1L << 30,
+            "KB" or "kB" => 1000,
+            "MB" => 1000_000,
+            "GB" => 1000_000_000,
+            _ => 0,
+        };
+        if (unit == 0 || number > long.MaxValue / unit)
+        {
+            return false;
+        }
+
+        value = number * unit;
+        return true;
+    }
+
+    public static string FormatByteSize(long bytes) => bytes switch
+    {
+        long.MaxValue => "unbounded",
+        > 0 when bytes % (1L << 30) == 0 => $"{bytes >> 30}GiB",
+        > 0 when bytes % (1L << 20) == 0 => $"{bytes >> 20}MiB",
+        > 0 when bytes % (1L << 10) == 0 => $"{bytes >> 10}KiB",
+        _ => bytes.ToString(CultureInfo.InvariantCulture),
+    };
+
     public ListenAddress Address(string name, string defaultValue, string description, IReadOnlyList<string>? aliases = null)
     {
         Record(name, defaultValue, description, aliases);
