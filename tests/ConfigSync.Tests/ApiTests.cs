@@ -301,6 +301,64 @@ public sealed class ApiTests
         Assert.All(Enumerable.Range(0, 20), i => Assert.Equal($"{i}", live[$"loop{i}"]));
     }
 
+    [Fact]
+    public async Task The_metrics_pass_promtool_and_count_what_happened()
+    {
+        await using var server = await ConfigSyncServer.StartAsync();
+        var first = await server.PutAsync(One, "*");
+        await server.PutAsync(new() { ["bad.json"] = "{" }, first.ETag);
+        await server.PutAsync(Two, first.ETag);
+        await server.PostAsync("/v1/rollback");
+        var body = (await server.GetAsync("/metrics", token: null)).Body;
+        foreach (var sample in new[]
+        {
+            "configsync_current_version 3", "configsync_last_known_good_version 3", "configsync_versions 3", "configsync_store_up 1",
+            "configsync_live_in_sync 1", "configsync_publishes_total{source=\"api\"} 2", "configsync_publishes_total{source=\"rollback\"} 1",
+            "configsync_validation_failures_total{validator=\"syntax\"} 1", "configsync_writes_total{result=\"rejected\"} 1",
+            "configsync_rollbacks_total{kind=\"manual\"} 1", "configsync_publish_duration_seconds_count 3",
+        })
+        {
+            Assert.Contains("\n" + sample + "\n", "\n" + body, StringComparison.Ordinal);
+        }
+
+        var lint = await Promtool.CheckMetricsAsync(body);
+        Assert.True(lint.ExitCode == 0 && lint.Stdout.Trim().Length == 0 && lint.Stderr.Trim().Length == 0, $"promtool: {lint.Stdout}{lint.Stderr}");
+    }
+
+    [Fact]
+    public async Task An_unusable_state_directory_shows_on_readyz_and_metrics_and_is_taken_once_it_works()
+    {
+        var root = Directory.CreateTempSubdirectory("config-sync-test-").FullName;
+        var blocker = Path.Join(root, "state");
+        await File.WriteAllTextAsync(blocker, "a file where the state directory should be");
+        await using var process = await SidecarProcess.StartAsync("config-sync", new Dictionary<string, string>
+        {
+            ["CONFIGSYNC_ADDR"] = "127.0.0.1:0",
+            ["CONFIGSYNC_DIR"] = Path.Join(root, "config"),
+            ["CONFIGSYNC_STATE_DIR"] = blocker,
+            ["CONFIGSYNC_TOKEN"] = ConfigSyncServer.Token,
+        });
+        using var http = new HttpClient { BaseAddress = process.BaseUri, Timeout = Timeouts.Request };
+        await Wait.UntilAsync(() => process.LogEvents(EventIds.StoreUnavailable).Any(), Timeouts.Converge, "the store failure to be logged");
+        using (var ready = await http.GetAsync(new Uri("/readyz", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Contains("store", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("\nconfigsync_store_up 0\n", await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
+        using (var config = await http.GetAsync(new Uri("/v1/config", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, config.StatusCode);
+        }
+
+        File.Delete(blocker);
+        await Wait.UntilAsync(async () => (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.OK, Timeouts.Converge, "/readyz once the state directory can be made");
+        Assert.Contains("\nconfigsync_store_up 1\n", await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
+        await process.StopAsync();
+        Directory.Delete(root, recursive: true);
+    }
+
     private static async Task<int> RawPutAsync(Uri baseUri, string target, string body)
     {
         using var client = new TcpClient();
