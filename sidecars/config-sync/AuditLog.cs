@@ -14,7 +14,7 @@ internal sealed class AuditLog
 {
     private const string FileName = "audit.jsonl";
 
-    /// <summary>Past either bound the file is rewritten with its newest <see cref="KeptLines"/> lines.</summary>
+    /// <summary>Past either bound the file is rewritten with its newest lines: <see cref="KeptLines"/>, in half <see cref="MaxBytes"/>.</summary>
     private const int MaxLines = 10_000;
     private const long MaxBytes = 8L << 20;
     private const int KeptLines = 5_000;
@@ -118,7 +118,16 @@ internal sealed class AuditLog
 
     private void Compact()
     {
-        _entries.RemoveRange(0, Math.Max(0, _entries.Count - KeptLines));
+        // Half of each bound, so a log of long lines does not compact again at the next append.
+        var drop = Math.Max(0, _entries.Count - KeptLines);
+        var bytes = _entries.Skip(drop).Sum(e => (long)e.Bytes);
+        while (bytes > MaxBytes / 2 && drop < _entries.Count - 1)
+        {
+            bytes -= _entries[drop].Bytes;
+            drop++;
+        }
+
+        _entries.RemoveRange(0, drop);
         var buffer = new ArrayBufferWriter<byte>();
         foreach (var (entry, _) in _entries)
         {
