@@ -287,6 +287,33 @@ public sealed class UploadsTests : IDisposable
         Assert.Equal(UploadError.TooLarge, upload.Error);
     }
 
+    [Theory]
+    [InlineData('x')]
+    [InlineData('g')]
+    [InlineData('L')]
+    [InlineData('K')]
+    public async Task A_metadata_header_that_claims_gigabytes_is_refused_without_allocating_them(char type)
+    {
+        // A pax or GNU long-name block whose size field says 8 GiB - 1, and a body that ends right after it. A
+        // MemoryStream completes every read at once, so all of the reading is counted on this thread.
+        var header = new byte[512];
+        "././@LongLink"u8.CopyTo(header);
+        "0000644\0"u8.CopyTo(header.AsSpan(100));
+        "77777777777\0"u8.CopyTo(header.AsSpan(124));
+        "00000000000\0"u8.CopyTo(header.AsSpan(136));
+        header[156] = (byte)type;
+        "ustar  \0"u8.CopyTo(header.AsSpan(257));
+        "        "u8.CopyTo(header.AsSpan(148));
+        var sum = header.Sum(b => b);
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(header.AsSpan(148));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var upload = await TarAsync([.. header, .. new byte[4096]]);
+
+        Assert.NotNull(upload.Error);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 << 20, $"allocated {GC.GetAllocatedBytesForCurrentThread() - before} bytes");
+    }
+
     [Fact]
     public async Task Truncated_and_corrupted_archives_are_refused_never_thrown()
     {
