@@ -70,8 +70,10 @@ internal static class UnifiedDiff
             return;
         }
 
-        output.Append("--- ").Append(oldName).Append('\n');
-        output.Append("+++ ").Append(newName).Append('\n');
+        // GNU patch ends a name at whitespace unless a tab follows it; git writes the same tab for the same reason.
+        var tab = path.Contains(' ', StringComparison.Ordinal) ? "\t" : "";
+        output.Append("--- ").Append(oldName).Append(old is null ? "" : tab).Append('\n');
+        output.Append("+++ ").Append(newName).Append(@new is null ? "" : tab).Append('\n');
         AppendHunks(output, a, b, Changes(a, b));
     }
 

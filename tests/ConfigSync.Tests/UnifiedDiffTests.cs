@@ -92,6 +92,17 @@ public sealed class UnifiedDiffTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Paths_with_spaces_and_non_ASCII_names_patch()
+    {
+        var a = Set(("conf d/my file ü.conf", "x\n"), ("gone with space", "g\n"));
+        var b = Set(("conf d/my file ü.conf", "y\n"), ("new with space", "n\n"));
+        var diff = UnifiedDiff.Of(a, b, "v1", "v2");
+
+        await AssertPatchAppliesAsync(a, b, diff, "patch", 0);
+        await AssertPatchAppliesAsync(a, b, diff, "git", 0);
+    }
+
+    [Fact]
     public async Task Empty_files_are_added_and_removed()
     {
         var a = Set(("empty-before", ""), ("kept", "k\n"));
@@ -108,7 +119,7 @@ public sealed class UnifiedDiffTests(ITestOutputHelper output) : IDisposable
             .Select(t => string.Join('\n', t.Item1) + (t.Item2 && t.Item1.Count > 0 ? "\n" : ""));
 
     private static readonly Gen<ConfigFiles> Files =
-        Gen.SubListOf("a.conf", "b.conf", "conf.d/c", "conf.d/d", "e")
+        Gen.SubListOf("a.conf", "b.conf", "conf.d/c", "conf.d/d", "e", "with space/ü f")
             .SelectMany(paths => Content.ArrayOf(paths.Count).Select(texts => Set([.. paths.Zip(texts)])));
 
     [Fact]
