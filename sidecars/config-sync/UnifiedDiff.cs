@@ -44,7 +44,7 @@ internal static class UnifiedDiff
 
     private static void AppendFile(StringBuilder output, string path, byte[]? old, byte[]? @new)
     {
-        output.Append("diff --git a/").Append(path).Append(" b/").Append(path).Append('\n');
+        output.Append("diff --git ").Append(Quoted("a/" + path)).Append(' ').Append(Quoted("b/" + path)).Append('\n');
         if (old is null)
         {
             output.Append("new file mode 100644\n");
@@ -76,6 +76,14 @@ internal static class UnifiedDiff
         output.Append("+++ ").Append(newName).Append(@new is null ? "" : tab).Append('\n');
         AppendHunks(output, a, b, Changes(a, b));
     }
+
+    /// <summary>
+    /// A name on the <c>diff --git</c> line, C-quoted when a space would make the line ambiguous (both tools then
+    /// read the quotes; GNU patch needs them to name an empty file, which has no <c>---</c>/<c>+++</c> lines).
+    /// </summary>
+    private static string Quoted(string name) => name.Contains(' ', StringComparison.Ordinal) || name.Contains('"', StringComparison.Ordinal)
+        ? "\"" + name.Replace("\"", "\\\"", StringComparison.Ordinal) + "\""
+        : name;
 
     /// <summary>NUL or invalid UTF-8: what git calls binary, and what a text diff could not carry.</summary>
     private static bool IsBinary(byte[]? bytes) => bytes is not null && (bytes.AsSpan().Contains((byte)0) || !Utf8.IsValid(bytes));

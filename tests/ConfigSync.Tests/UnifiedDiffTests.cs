@@ -81,34 +81,22 @@ public sealed class UnifiedDiffTests(ITestOutputHelper output) : IDisposable
 
     [Theory]
     [MemberData(nameof(HandCases))]
-    public async Task Patch_and_git_apply_turn_the_old_file_into_the_new_one(string from, string to)
-    {
-        var a = Set(("dir/file.conf", from));
-        var b = Set(("dir/file.conf", to));
-        var diff = UnifiedDiff.Of(a, b, "v1", "v2");
-
-        await AssertPatchAppliesAsync(a, b, diff, "patch", 0);
-        await AssertPatchAppliesAsync(a, b, diff, "git", 0);
-    }
+    public Task Patch_and_git_apply_turn_the_old_file_into_the_new_one(string from, string to) =>
+        AssertBothToolsApplyAsync(Set(("dir/file.conf", from)), Set(("dir/file.conf", to)));
 
     [Fact]
-    public async Task Paths_with_spaces_and_non_ASCII_names_patch()
-    {
-        var a = Set(("conf d/my file ü.conf", "x\n"), ("gone with space", "g\n"));
-        var b = Set(("conf d/my file ü.conf", "y\n"), ("new with space", "n\n"));
-        var diff = UnifiedDiff.Of(a, b, "v1", "v2");
-
-        await AssertPatchAppliesAsync(a, b, diff, "patch", 0);
-        await AssertPatchAppliesAsync(a, b, diff, "git", 0);
-    }
+    public Task Paths_with_spaces_quotes_and_non_ASCII_names_patch() => AssertBothToolsApplyAsync(
+        Set(("conf d/my file ü.conf", "x\n"), ("gone with space", "g\n"), ("say \"hi\"", "1\n")),
+        Set(("conf d/my file ü.conf", "y\n"), ("new with space", "n\n"), ("empty with space", ""), ("say \"hi\"", "2\n")));
 
     [Fact]
-    public async Task Empty_files_are_added_and_removed()
-    {
-        var a = Set(("empty-before", ""), ("kept", "k\n"));
-        var b = Set(("empty-after", ""), ("kept", "k\n"));
-        var diff = UnifiedDiff.Of(a, b, "v1", "v2");
+    public Task Empty_files_are_added_and_removed() => AssertBothToolsApplyAsync(
+        Set(("empty-before", ""), ("kept", "k\n")),
+        Set(("empty-after", ""), ("kept", "k\n")));
 
+    private async Task AssertBothToolsApplyAsync(ConfigFiles a, ConfigFiles b)
+    {
+        var diff = UnifiedDiff.Of(a, b, "v1", "v2");
         await AssertPatchAppliesAsync(a, b, diff, "patch", 0);
         await AssertPatchAppliesAsync(a, b, diff, "git", 0);
     }
@@ -119,7 +107,7 @@ public sealed class UnifiedDiffTests(ITestOutputHelper output) : IDisposable
             .Select(t => string.Join('\n', t.Item1) + (t.Item2 && t.Item1.Count > 0 ? "\n" : ""));
 
     private static readonly Gen<ConfigFiles> Files =
-        Gen.SubListOf("a.conf", "b.conf", "conf.d/c", "conf.d/d", "e", "with space/ü f")
+        Gen.SubListOf("a.conf", "b.conf", "conf.d/c", "conf.d/d", "e", "with space/ü f", "q\"uote")
             .SelectMany(paths => Content.ArrayOf(paths.Count).Select(texts => Set([.. paths.Zip(texts)])));
 
     [Fact]
