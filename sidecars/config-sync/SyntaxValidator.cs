@@ -180,14 +180,81 @@ internal sealed class SyntaxValidator : IConfigValidator
 
             return [$"line {ex.Start.Line}, column {ex.Start.Column}: {message}"];
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this on some malformed flow collections (an unclosed "[1, 2" before a
+            // "key: value" line); the last event it produced is the closest position there is.
+            var at = parser.Current?.End ?? Mark.Empty;
+            return [$"line {at.Line}, column {at.Column}: malformed YAML after this point"];
+        }
     }
 
     private static IReadOnlyList<string> CheckToml(string text)
     {
-        var document = SyntaxParser.Parse(text, new TomlSerializerOptions { MaxDepth = MaxDepth }, sourceName: "", validate: true);
+        Tomlyn.Syntax.DocumentSyntax document;
+        try
+        {
+            document = SyntaxParser.Parse(text, new TomlSerializerOptions { MaxDepth = MaxDepth }, sourceName: "", validate: true);
+        }
+        catch (TomlException ex)
+        {
+            // Most problems are diagnostics; the depth limit is thrown, without a position.
+            var (line, column) = ex.Line is { } l ? (l, ex.Column ?? 0) : TooDeepInToml(text);
+            return [$"line {line}, column {column}: {ex.Message}"];
+        }
+
         return [.. document.Diagnostics
             .Where(d => d.Kind == Tomlyn.Syntax.DiagnosticMessageKind.Error)
             .Select(d => string.Create(CultureInfo.InvariantCulture, $"line {d.Span.Start.Line + 1}, column {d.Span.Start.Column + 1}: {d.Message}"))];
+    }
+
+    /// <summary>Where bracket nesting first passes <see cref="MaxDepth"/>, outside strings and comments (1-based).</summary>
+    private static (int Line, int Column) TooDeepInToml(string text)
+    {
+        var (line, column, depth) = (1, 0, 0);
+        var quote = '\0';
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            column++;
+            if (c == '\n')
+            {
+                (line, column) = (line + 1, 0);
+            }
+            else if (quote != '\0')
+            {
+                if (c == '\\' && quote == '"')
+                {
+                    i++;
+                    column++;
+                }
+                else if (c == quote)
+                {
+                    quote = '\0';
+                }
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (c == '#')
+            {
+                while (i + 1 < text.Length && text[i + 1] != '\n')
+                {
+                    i++;
+                }
+            }
+            else if (c is '[' or '{' && ++depth > MaxDepth)
+            {
+                return (line, column);
+            }
+            else if (c is ']' or '}')
+            {
+                depth--;
+            }
+        }
+
+        return (1, 1);
     }
 
     private static IReadOnlyList<string> CheckXml(byte[] bytes)
@@ -199,9 +266,9 @@ internal sealed class SyntaxValidator : IConfigValidator
             MaxCharactersFromEntities = 0,
             CloseInput = true,
         };
+        using var reader = XmlReader.Create(new MemoryStream(bytes, writable: false), settings);
         try
         {
-            using var reader = XmlReader.Create(new MemoryStream(bytes, writable: false), settings);
             var depth = 0;
             while (reader.Read())
             {
@@ -210,8 +277,8 @@ internal sealed class SyntaxValidator : IConfigValidator
                     depth = reader.Depth + 1;
                     if (depth > MaxDepth)
                     {
-                        var info = (IXmlLineInfo)reader;
-                        return [$"line {info.LineNumber}, column {info.LinePosition}: nesting deeper than {MaxDepth}"];
+                        var position = (IXmlLineInfo)reader;
+                        return [$"line {position.LineNumber}, column {position.LinePosition}: nesting deeper than {MaxDepth}"];
                     }
                 }
             }
@@ -228,7 +295,15 @@ internal sealed class SyntaxValidator : IConfigValidator
                 message = message[..cut].TrimEnd(',', ' ');
             }
 
-            return [$"line {ex.LineNumber}, column {ex.LinePosition}: {message}"];
+            if (ex.LineNumber > 0)
+            {
+                return [$"line {ex.LineNumber}, column {ex.LinePosition}: {message}"];
+            }
+
+            // The refusal of a DTD carries no position: it is where the DOCTYPE starts.
+            var doctype = bytes.AsSpan().IndexOf("<!DOCTYPE"u8);
+            var before = bytes.AsSpan(0, Math.Max(doctype, 0));
+            return [$"line {before.Count((byte)'\n') + 1}, column {before.Length - before.LastIndexOf((byte)'\n')}: {message}"];
         }
     }
 }
