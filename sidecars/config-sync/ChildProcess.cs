@@ -17,6 +17,8 @@ internal sealed record ChildResult(ChildOutcome Outcome, int ExitCode, IReadOnly
 /// <summary>
 /// Runs the validate and notify commands: argv without a shell, a working directory, extra variables, a time limit
 /// that kills the whole process tree, and the last lines of stdout and stderr together in the order they arrived.
+/// The two are separate pipes read side by side, so lines written to both at nearly the same time may come in either
+/// order; one pipe for both would need posix_spawn with dup2, which Process does not offer.
 /// </summary>
 internal static class ChildProcess
 {

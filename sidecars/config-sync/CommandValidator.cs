@@ -18,7 +18,9 @@ internal sealed class CommandValidator(IReadOnlyList<string> argv, TimeSpan time
     public async Task<ValidationFailure?> ValidateAsync(ConfigFiles files, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(stagingRoot);
-        var dir = Directory.CreateTempSubdirectory(Path.Combine(stagingRoot, "validate-")).FullName;
+        // A name nobody can guess, so two validations never share a directory.
+        var dir = Path.Combine(stagingRoot, "validate-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
         try
         {
             await WriteAsync(files, dir, cancellationToken);
