@@ -55,6 +55,13 @@ internal sealed class StubServer : IAsyncDisposable
         return Task.CompletedTask;
     });
 
+    /// <summary>A server that answers 503 to the first <paramref name="failures"/> requests and 200 after.</summary>
+    public static Task<StubServer> StartFailingFirstAsync(int failures) => StartAsync((ctx, n) =>
+    {
+        ctx.Response.StatusCode = n <= failures ? 503 : 200;
+        return Task.CompletedTask;
+    });
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
