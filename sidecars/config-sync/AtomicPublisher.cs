@@ -53,14 +53,7 @@ internal sealed class AtomicPublisher
 
         // 1. The new set, complete and on disk before anything points to it.
         Directory.CreateDirectory(dataDir, DurableFiles.DirectoryMode);
-        foreach (var (path, bytes) in files.Files)
-        {
-            var target = Path.Combine(dataDir, path);
-            DurableFiles.CreateParents(dataDir, target);
-            DurableFiles.WriteNew(target, bytes, _fileMode);
-        }
-
-        DurableFiles.FsyncTree(dataDir);
+        DurableFiles.WriteTree(dataDir, files.Files, _fileMode);
         Native.FsyncDirectory(_dir);
 
         // 2. The swap: one rename(2) of a relative link over ..data; readers see the old set or the new one.
@@ -114,7 +107,8 @@ internal sealed class AtomicPublisher
             return;
         }
 
-        Native.FsyncDirectory(_dir);
+        // No fsync: a removal lost in a crash leaves a leftover, removed next time; the fsync cost more than the
+        // whole publish of 200 files here.
 
         // The previous version's directory goes at every publish: only anything else is worth a line.
         if (removed.Count > 1 || !IsDataDirName(removed[0]))

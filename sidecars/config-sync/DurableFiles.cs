@@ -8,13 +8,19 @@ namespace Sidecars.ConfigSync;
 /// </summary>
 internal static class DurableFiles
 {
+    // Threads that wait in fsync(2) at once: blocked on the disk, not on the CPU.
+    private const int ConcurrentFsyncs = 16;
+
     private const string RandomChars = "abcdefghijklmnopqrstuvwxyz0123456789";
 
     /// <summary>Random lower-case letters and digits, to make a temporary name unique.</summary>
     public static string RandomSuffix() => RandomNumberGenerator.GetString(RandomChars, 10);
 
     /// <summary>Creates <paramref name="path"/> (it must not exist) with these bytes and fsyncs it; the caller fsyncs its directory.</summary>
-    public static void WriteNew(string path, ReadOnlySpan<byte> bytes, UnixFileMode? mode = null)
+    public static void WriteNew(string path, ReadOnlySpan<byte> bytes, UnixFileMode? mode = null) =>
+        Write(path, bytes, mode, flushToDisk: true);
+
+    private static void Write(string path, ReadOnlySpan<byte> bytes, UnixFileMode? mode, bool flushToDisk)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -35,7 +41,22 @@ internal static class DurableFiles
         }
 
         stream.Write(bytes);
-        stream.Flush(flushToDisk: true);
+        if (flushToDisk)
+        {
+            stream.Flush(flushToDisk: true);
+        }
+    }
+
+    private static void Fsync(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            Native.FsyncDirectory(path);
+            return;
+        }
+
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        Native.Fsync(file, path);
     }
 
     /// <summary>
@@ -60,14 +81,29 @@ internal static class DurableFiles
         Native.FsyncDirectory(Path.GetDirectoryName(path)!);
     }
 
-    /// <summary>Fsyncs every directory under <paramref name="root"/>, deepest first, then the root.</summary>
-    public static void FsyncTree(string root)
+    /// <summary>
+    /// Writes every file under <paramref name="root"/> (parents 0755), then fsyncs them all and every directory below
+    /// the root, and the root. The caller fsyncs the root's parent.
+    /// </summary>
+    public static void WriteTree(string root, IReadOnlyDictionary<string, byte[]> files, UnixFileMode? mode)
     {
-        foreach (var dir in Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length))
+        var paths = new List<string>(files.Count);
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, bytes) in files)
         {
-            Native.FsyncDirectory(dir);
+            var target = Path.Combine(root, path);
+            CreateParents(root, target);
+            Write(target, bytes, mode, flushToDisk: false);
+            paths.Add(target);
+            for (var dir = Path.GetDirectoryName(target)!; dir.Length > root.Length; dir = Path.GetDirectoryName(dir)!)
+            {
+                directories.Add(dir);
+            }
         }
 
+        // Concurrent fsyncs share the file system's journal commits (group commit): with 200 files, one after the
+        // other took 1.3 s here, at once far less.
+        Parallel.ForEach(paths.Concat(directories), new ParallelOptions { MaxDegreeOfParallelism = ConcurrentFsyncs }, Fsync);
         Native.FsyncDirectory(root);
     }
 

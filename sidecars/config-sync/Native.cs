@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Sidecars.ConfigSync;
 
@@ -50,6 +51,15 @@ internal static partial class Native
         }
     }
 
+    /// <summary>fsync(2) of an open file.</summary>
+    public static void Fsync(SafeFileHandle file, string path)
+    {
+        if (FsyncHandle(file) != 0)
+        {
+            throw Error($"fsync '{path}'");
+        }
+    }
+
     private static IOException Error(string what)
     {
         var errno = Marshal.GetLastPInvokeError();
@@ -64,6 +74,9 @@ internal static partial class Native
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FsyncHandle(SafeFileHandle fd);
 
     [LibraryImport("libc", EntryPoint = "close")]
     private static partial int Close(int fd);

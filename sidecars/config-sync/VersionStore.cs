@@ -120,7 +120,15 @@ internal sealed class VersionStore
     }
 
     /// <summary>The version the live directory should show; null before the first.</summary>
-    public VersionInfo? Current => _index.Current is { } id ? _index.Versions[id] : null;
+    public VersionInfo? Current
+    {
+        get
+        {
+            // One read of the index: a second one could already be past a SetCurrent that pruned this id.
+            var index = _index;
+            return index.Current is { } id ? index.Versions[id] : null;
+        }
+    }
 
     /// <summary>The newest version whose status reached the good status (confirmed, or notified without a confirm URL).</summary>
     public VersionInfo? LastKnownGood => NewestGood(_index, long.MaxValue);
@@ -151,15 +159,9 @@ internal sealed class VersionStore
         {
             var filesDir = Path.Combine(staging, FilesDir);
             Directory.CreateDirectory(filesDir);
-            foreach (var (path, bytes) in files.Files)
-            {
-                var target = Path.Combine(filesDir, path);
-                DurableFiles.CreateParents(filesDir, target);
-                DurableFiles.WriteNew(target, bytes);
-            }
-
+            DurableFiles.WriteTree(filesDir, files.Files, mode: null);
             DurableFiles.WriteNew(Path.Combine(staging, MetadataFile), VersionJson.Write(info));
-            DurableFiles.FsyncTree(staging);
+            Native.FsyncDirectory(staging);
             Native.Rename(staging, VersionDir(id));
             Native.FsyncDirectory(_versionsDir);
         }
