@@ -23,6 +23,8 @@ demo=(
 # What the tests drive for real, beyond the demo's.
 tests=(
   procps git python3 chromium prometheus openssl util-linux
+  # config-sync's diffs are checked by the tools that consume and compare them; tar archives come from GNU tar
+  patch diffutils tar
   # TLS clients and audits for https-terminator
   sslscan nghttp2-client
   # peers compared side by side

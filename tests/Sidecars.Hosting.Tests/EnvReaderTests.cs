@@ -354,4 +354,56 @@ public sealed class EnvReaderTests
     /// <summary>rename(2) over an existing symlink, as the kubelet swaps ..data (File.Move cannot replace a link to a directory).</summary>
     private static async Task RenameAsync(string from, string to) =>
         (await Sidecars.Testing.Command.RunAsync("mv", "-T", from, to)).EnsureSuccess("mv -T");
+
+    [Theory]
+    [InlineData("4096", 4096L)]
+    [InlineData("64KiB", 65536L)]
+    [InlineData(" 4MiB ", 4194304L)]
+    [InlineData("1GiB", 1073741824L)]
+    [InlineData("1GB", 1000000000L)]
+    [InlineData("10kB", 10000L)]
+    [InlineData("2 MB", 2000000L)]
+    public void A_size_takes_binary_and_decimal_units(string text, long expected)
+    {
+        var env = Env(("S", text));
+        Assert.Equal(expected, env.ByteSize("S", 1, "s"));
+        Assert.Empty(env.Errors);
+    }
+
+    [Theory]
+    [InlineData("4 lots")]
+    [InlineData("-1")]
+    [InlineData("MiB")]
+    [InlineData("1.5MiB")]
+    [InlineData("99999999999999999999")]
+    [InlineData("9000000000GiB")]
+    public void A_size_that_is_not_one_is_one_error_naming_the_variable(string text)
+    {
+        var env = Env(("S", text));
+        Assert.Equal(4L << 20, env.ByteSize("S", 4L << 20, "s"));
+        Assert.Single(env.Errors, e => e.StartsWith('S'));
+    }
+
+    [Fact]
+    public void A_size_out_of_range_is_an_error_and_the_default_is_written_with_its_unit()
+    {
+        var env = Env(("S", "2GiB"));
+        env.ByteSize("S", 4L << 20, "s", min: 1, max: 1L << 30);
+        Assert.Single(env.Errors);
+        Assert.Equal("4MiB", env.Specs.Single(s => s.Name == "S").Default);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:9090/-/reload", true)]
+    [InlineData("https://app.example/reload", true)]
+    [InlineData("ftp://x/y", false)]
+    [InlineData("/relative", false)]
+    [InlineData("not a url", false)]
+    public void A_URL_must_be_absolute_http_or_https(string text, bool valid)
+    {
+        var env = Env(("U", text));
+        var uri = env.HttpUrl("U", "u");
+        Assert.Equal(valid, uri is not null);
+        Assert.Equal(valid ? 0 : 1, env.Errors.Count);
+    }
 }
