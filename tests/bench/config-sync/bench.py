@@ -31,7 +31,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from procstats import free_port, cpu_seconds, rss_bytes, percentile, machine  # noqa: E402
 
-WARMUP = 20
+WARMUP = 10
 FILE_BYTES = 1024
 KUBELET_SYNC_PERIOD_S = 60
 CONFIGMAP_CACHE_TTL_S = 60

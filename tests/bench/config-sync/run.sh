@@ -9,4 +9,4 @@ export PATH="/usr/lib/llvm-14/bin:$PATH"
 dotnet publish sidecars/config-sync -c Release -r linux-x64 -p:PublishAot=true -nologo -v quiet -o "$out" >/dev/null
 # The version store and the published directory on the same disk as the checkout (fsync costs what it costs there).
 mkdir -p "$out/work"
-exec /usr/bin/python3 tests/bench/config-sync/bench.py "$out/config-sync" "$out/work" "${1:-200}" "${2:-3}"
+exec /usr/bin/python3 tests/bench/config-sync/bench.py "$out/config-sync" "$out/work" "${1:-100}" "${2:-3}"
