@@ -577,7 +577,7 @@ internal static class Api
             files = store.ReadFiles(id.Value);
             return true;
         }
-        catch (Exception ex) when (ex is IOException or KeyNotFoundException)
+        catch (Exception ex) when (ex is IOException or VersionNotFoundException)
         {
             files = ConfigFiles.Empty;
             return false;

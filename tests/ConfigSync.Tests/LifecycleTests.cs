@@ -47,8 +47,8 @@ public sealed class LifecycleTests
         await using var app = await HealthApp.StartAsync();
         await using var server = await ConfigSyncServer.StartAsync(new()
         {
+            // The default confirm timeout (10 s): a busy machine may take seconds to answer the first poll.
             ["CONFIGSYNC_CONFIRM_URL"] = app.HealthUri.ToString(),
-            ["CONFIGSYNC_CONFIRM_TIMEOUT"] = "2s",
         });
         app.Dir = server.Dir;
 
@@ -78,13 +78,12 @@ public sealed class LifecycleTests
         {
             await ConfigMapSwapAsync(watch, new() { ["app.conf"] = "w = 1\n" });
             await using var server = await ConfigSyncServer.StartAsync(new() { ["CONFIGSYNC_WATCH_DIR"] = watch, ["CONFIGSYNC_WATCH_INTERVAL"] = "200ms" });
-            await Wait.UntilAsync(() => server.LiveFiles()?.GetValueOrDefault("app.conf") == "w = 1\n", Timeouts.Converge, "the first ConfigMap content to be published");
+            await WaitForVersionAsync(server, 1);
+            Assert.Equal("w = 1\n", server.LiveFiles()!["app.conf"]);
 
             await ConfigMapSwapAsync(watch, new() { ["app.conf"] = "w = 2\n", ["extra.conf"] = "e\n" });
-            await Wait.UntilAsync(() => server.LiveFiles()?.GetValueOrDefault("extra.conf") == "e\n", Timeouts.Converge, "the swapped ConfigMap content to be published");
-            Assert.Equal("w = 2\n", server.LiveFiles()!["app.conf"]);
-            var current = (await server.CurrentAsync())!.Value.Version;
-            Assert.Equal(2, (long)current["id"]!);
+            var current = await WaitForVersionAsync(server, 2);
+            Assert.Equal(new Dictionary<string, string> { ["app.conf"] = "w = 2\n", ["extra.conf"] = "e\n" }, server.LiveFiles());
             Assert.Equal("watch", (string)current["source"]!);
             Assert.Equal("watch", (string)current["author"]!);
         }
@@ -100,11 +99,11 @@ public sealed class LifecycleTests
         var initial = Directory.CreateTempSubdirectory("config-sync-initial-").FullName;
         await File.WriteAllTextAsync(Path.Join(initial, "seed.conf"), "s = 1\n");
         await using var server = await ConfigSyncServer.StartAsync(new() { ["CONFIGSYNC_INITIAL_DIR"] = initial });
-        await Wait.UntilAsync(() => server.LiveFiles()?.GetValueOrDefault("seed.conf") == "s = 1\n", Timeouts.Converge, "the seed to be published");
-        var first = (await server.CurrentAsync())!.Value;
-        Assert.Equal("initial", (string)first.Version["source"]!);
+        var first = await WaitForVersionAsync(server, 1);
+        Assert.Equal("initial", (string)first["source"]!);
+        Assert.Equal("s = 1\n", server.LiveFiles()!["seed.conf"]);
 
-        await server.PutAsync(new() { ["seed.conf"] = "s = 2\n" }, first.ETag);
+        await server.PutAsync(new() { ["seed.conf"] = "s = 2\n" }, "\"v1\"");
         await File.WriteAllTextAsync(Path.Join(initial, "seed.conf"), "s = 3\n");
         await server.Process.StopAsync();
         await server.LaunchAsync();
@@ -146,6 +145,21 @@ public sealed class LifecycleTests
         await using var process = SidecarProcess.Launch("config-sync", new Dictionary<string, string> { [name] = value, ["CONFIGSYNC_ADDR"] = "127.0.0.1:0" });
         Assert.Equal(2, await process.WaitForExitAsync(Timeouts.Startup));
         Assert.Single(process.Stderr, l => l.Contains(name, StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits until the API names <paramref name="id"/> as current and it has been notified: the directory shows it then.</summary>
+    private static async Task<System.Text.Json.Nodes.JsonNode> WaitForVersionAsync(ConfigSyncServer server, long id)
+    {
+        System.Text.Json.Nodes.JsonNode? version = null;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                version = (await server.CurrentAsync())?.Version;
+                return version is not null && (long)version["id"]! == id && (string)version["status"]! == "notified";
+            },
+            Timeouts.Converge,
+            () => $"version {id} to be current and notified; now {version?.ToJsonString() ?? "none"}");
+        return version!;
     }
 
     /// <summary>What the kubelet does to a ConfigMap volume: a new timestamped directory, then ..data renamed over.</summary>
