@@ -134,6 +134,45 @@ public sealed class LifecycleTests
         Assert.Single(server.Process.LogEvents(EventIds.Reconciled));
     }
 
+    [Fact]
+    public async Task A_reload_the_app_is_not_up_for_is_retried_in_the_background_and_lands_when_it_starts()
+    {
+        var port = FreePort.Get();
+        await using var server = await ConfigSyncServer.StartAsync(new()
+        {
+            ["CONFIGSYNC_NOTIFY_URL"] = $"http://127.0.0.1:{port}/reload",
+            ["CONFIGSYNC_NOTIFY_RETRY_FOR"] = "500ms",
+        });
+        var put = await server.PutAsync(new() { ["app.conf"] = "late = 1\n" }, "*");
+        Assert.True(put.Status == HttpStatusCode.Accepted, put.ToString());
+        Assert.Equal("published", put.VersionStatus);
+        Assert.Equal("late = 1\n", server.LiveFiles()!["app.conf"]);
+        Assert.Contains("\nconfigsync_notify_pending 1\n", (await server.GetAsync("/metrics", token: null)).Body, StringComparison.Ordinal);
+
+        await using var app = await HealthApp.StartAsync(port);
+        await Wait.UntilAsync(
+            async () => (string?)(await server.CurrentAsync())?.Version["status"] == "notified",
+            Timeouts.Converge,
+            "the background retries to reach the app once it is up");
+        Assert.True(app.Reloads >= 1);
+        Assert.Contains("\nconfigsync_notify_pending 0\n", (await server.GetAsync("/metrics", token: null)).Body, StringComparison.Ordinal);
+        Assert.Single(server.Process.LogEvents(EventIds.NotifyRecovered));
+    }
+
+    [Fact]
+    public async Task A_token_file_rotated_the_way_the_kubelet_swaps_a_Secret_counts_from_the_next_request()
+    {
+        using var secret = new SecretVolume("config-sync-token-");
+        await secret.PublishAsync(new Dictionary<string, string> { ["token"] = "first-token\n" });
+        await using var server = await ConfigSyncServer.StartAsync(new() { ["CONFIGSYNC_TOKEN"] = "", ["CONFIGSYNC_TOKEN_FILE"] = secret.PathOf("token") });
+        Assert.Equal(HttpStatusCode.Created, (await server.PutAsync(new() { ["a"] = "1" }, "*", token: "first-token")).Status);
+
+        await secret.PublishAsync(new Dictionary<string, string> { ["token"] = "second-token\n" });
+        Assert.Equal(HttpStatusCode.Forbidden, (await server.PutAsync(new() { ["a"] = "2" }, "\"v1\"", token: "first-token")).Status);
+        Assert.Equal(HttpStatusCode.Created, (await server.PutAsync(new() { ["a"] = "2" }, "\"v1\"", token: "second-token")).Status);
+        Assert.DoesNotContain("second-token", server.Process.Output(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("CONFIGSYNC_NOTIFY_SIGNAL", "HUP")]
     [InlineData("CONFIGSYNC_MAX_BYTES", "4 lots")]
@@ -203,11 +242,16 @@ public sealed class HealthApp : IAsyncDisposable
 
     public Uri HealthUri { get; }
 
-    public static async Task<HealthApp> StartAsync()
+    private int _reloads;
+
+    /// <summary>How many times <c>POST /reload</c> was called.</summary>
+    public int Reloads => Volatile.Read(ref _reloads);
+
+    public static async Task<HealthApp> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         HealthApp? self = null;
         app.MapGet("/health", (RequestDelegate)(ctx =>
@@ -215,6 +259,11 @@ public sealed class HealthApp : IAsyncDisposable
             var live = self?.Dir is { } dir ? ConfigSyncServer.ReadLive(dir) : null;
             var healthy = live?.GetValueOrDefault("app.properties")?.Contains("healthy=false", StringComparison.Ordinal) != true;
             ctx.Response.StatusCode = healthy ? 200 : 503;
+            return Task.CompletedTask;
+        }));
+        app.MapPost("/reload", (RequestDelegate)(ctx =>
+        {
+            Interlocked.Increment(ref self!._reloads);
             return Task.CompletedTask;
         }));
         await app.StartAsync();
