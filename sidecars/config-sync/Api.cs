@@ -366,6 +366,8 @@ internal static class Api
                 });
             case WriteOutcome.Rejected:
                 return ApiJson.ErrorAsync(ctx, StatusCodes.Status422UnprocessableEntity, result.Error!, details);
+            case WriteOutcome.TooLarge:
+                return ApiJson.ErrorAsync(ctx, StatusCodes.Status413PayloadTooLarge, result.Error!, details);
             case WriteOutcome.PreconditionFailed:
                 if (result.Version is { } current)
                 {
