@@ -366,6 +366,8 @@ internal static class Api
                 });
             case WriteOutcome.Rejected:
                 return ApiJson.ErrorAsync(ctx, StatusCodes.Status422UnprocessableEntity, result.Error!, details);
+            case WriteOutcome.TooLarge:
+                return ApiJson.ErrorAsync(ctx, StatusCodes.Status413PayloadTooLarge, result.Error!, details);
             case WriteOutcome.PreconditionFailed:
                 if (result.Version is { } current)
                 {
@@ -577,7 +579,7 @@ internal static class Api
             files = store.ReadFiles(id.Value);
             return true;
         }
-        catch (Exception ex) when (ex is IOException or KeyNotFoundException)
+        catch (Exception ex) when (ex is IOException or VersionNotFoundException)
         {
             files = ConfigFiles.Empty;
             return false;

@@ -171,7 +171,7 @@ internal sealed class ConfigService : IDisposable
 
         if (files.TotalBytes > _options.MaxBytes)
         {
-            return new WriteResult(WriteOutcome.Rejected, current, $"the version holds {files.TotalBytes} bytes, more than CONFIGSYNC_MAX_BYTES ({_options.MaxBytes})");
+            return new WriteResult(WriteOutcome.TooLarge, current, $"the version would hold {files.TotalBytes} bytes, more than CONFIGSYNC_MAX_BYTES ({_options.MaxBytes})");
         }
 
         var changed = current is null || files.Sha256 != current.Sha256;
@@ -376,6 +376,7 @@ internal sealed class ConfigService : IDisposable
         WriteOutcome.NotifyPending => "notify_pending",
         WriteOutcome.DryRun => "dry_run",
         WriteOutcome.Rejected => "rejected",
+        WriteOutcome.TooLarge => "too_large",
         WriteOutcome.ConfirmFailed => "confirm_failed",
         WriteOutcome.PreconditionFailed => "conflict",
         WriteOutcome.NotFound => "not_found",

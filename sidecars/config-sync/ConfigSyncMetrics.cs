@@ -116,6 +116,7 @@ internal sealed class ConfigSyncMetrics : IMetricsSource
         WriteOutcome.NotifyPending => "notify_pending",
         WriteOutcome.DryRun => "dry_run",
         WriteOutcome.Rejected => "rejected",
+        WriteOutcome.TooLarge => "too_large",
         WriteOutcome.ConfirmFailed => "confirm_failed",
         WriteOutcome.PreconditionFailed => "precondition_failed",
         WriteOutcome.NotFound => "not_found",

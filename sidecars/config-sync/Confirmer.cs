@@ -2,7 +2,7 @@ namespace Sidecars.ConfigSync;
 
 /// <summary>
 /// Asks the app whether it took the new version: polls the confirm URL until it answers 2xx, or the timeout passes
-/// (failed, with the last status or error).
+/// (failed, with the last status or error; at most one poll interval late).
 /// </summary>
 internal sealed class Confirmer(Uri url, TimeSpan timeout, HttpClient client, TimeProvider? time = null)
 {
@@ -18,8 +18,9 @@ internal sealed class Confirmer(Uri url, TimeSpan timeout, HttpClient client, Ti
         while (true)
         {
             var left = timeout - _time.GetElapsedTime(started);
-            // Each call gets what is left of the whole time, so a hanging app cannot stretch it.
-            var result = await _target.SendAsync(client, HttpMethod.Get, content: null, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), cancellationToken);
+            // Each call gets what is left of the whole time, so a hanging app cannot stretch it by more than one
+            // poll interval; and at least that interval, so a last poll near the end still gets a real answer.
+            var result = await _target.SendAsync(client, HttpMethod.Get, content: null, left > PollInterval ? left : PollInterval, cancellationToken);
             polls++;
             if (result.Success)
             {

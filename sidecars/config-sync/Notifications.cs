@@ -80,7 +80,8 @@ internal sealed class Notifications(IReadOnlyList<INotifier> notifiers, ILogger 
                 return new Attempt(true, string.Join("; ", done));
             }
 
-            var left = retryFor - _time.GetElapsedTime(started);
+            // Infinite: the background retries of a version the app has not taken yet, until a newer one cancels them.
+            var left = retryFor == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : retryFor - _time.GetElapsedTime(started);
             if (left <= TimeSpan.Zero)
             {
                 Log.NotifyGaveUp(logger, version, attempt, retryFor.TotalSeconds);

@@ -19,7 +19,7 @@ return await Sidecar.RunAsync(
             var services = builder.Services;
             services.AddSingleton<ConfigSyncMetrics>();
             services.AddSingleton<IMetricsSource>(sp => sp.GetRequiredService<ConfigSyncMetrics>());
-            services.AddSingleton(new AtomicPublisher(options.Dir, options.FileMode));
+            services.AddSingleton(sp => new AtomicPublisher(options.Dir, options.FileMode, sp.GetRequiredService<ILogger<AtomicPublisher>>()));
             services.AddSingleton(Validators.FromOptions(options, http, Path.Join(options.StateDir, "tmp")));
             services.AddSingleton(sp => Notifications.FromOptions(options, http, sp.GetRequiredService<ILoggerFactory>()));
             services.AddSingleton(sp => options.ConfirmUrl is { } confirm ? new Confirmer(confirm, options.ConfirmTimeout, http) : null!);

@@ -21,6 +21,7 @@ internal sealed class Reconciler(ConfigSyncOptions options, AtomicPublisher publ
             }
         }
 
+        publisher.RemoveLeftovers();
         var live = TryReadLive();
         if (current is null)
         {

@@ -61,8 +61,8 @@ internal sealed class Startup(
         {
             try
             {
-                var store = VersionStore.Open(options.StateDir, options.Keep, options.GoodStatus);
-                var audit = AuditLog.Open(options.StateDir);
+                var store = VersionStore.Open(options.StateDir, options.Keep, options.GoodStatus, logger);
+                var audit = AuditLog.Open(options.StateDir, logger);
                 readiness.Ready(StoreCheck);
                 return (store, audit);
             }

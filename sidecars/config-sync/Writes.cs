@@ -41,6 +41,9 @@ internal enum WriteOutcome
     /// <summary>A validator refused it; nothing stored, the app untouched (422).</summary>
     Rejected,
 
+    /// <summary>The new set would hold more than CONFIGSYNC_MAX_BYTES; nothing stored (413).</summary>
+    TooLarge,
+
     /// <summary>Published, but the app did not confirm it; rolled back when that is on (502).</summary>
     ConfirmFailed,
 

@@ -138,7 +138,13 @@ public sealed class ApiTests
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, big.StatusCode);
         }
 
-        foreach (var body in new[] { "", "[]", "{\"files\": []}", "{\"files\": {\"a\": 1}}", "{\"files\": {\"a\": {\"base64\": \"!!\"}}}", "{\"files\": {}} trailing", new string('[', 100_000) })
+        // Each file fits, the set does not.
+        using (var second = await server.SendAsync(HttpMethod.Put, "/v1/config/files/second.bin", new ByteArrayContent(new byte[1020])))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, second.StatusCode);
+        }
+
+        foreach (var body in new[] { "", "[]", "{\"files\": []}", "{\"files\": {\"a\": 1}}", "{\"files\": {\"a\": {\"base64\": \"!!\"}}}", "{\"files\": {}} trailing", new string('[', 2000) })
         {
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
             using var response = await server.SendAsync(HttpMethod.Put, "/v1/config", content, configure: r => r.Headers.TryAddWithoutValidation("If-Match", first.ETag));

@@ -90,12 +90,12 @@ public sealed class CommandValidatorTests
             wait
             """);
         var clock = Stopwatch.StartNew();
-        var failure = await new CommandValidator(script, TimeSpan.FromSeconds(1), dir["staging"]).ValidateAsync(Files, CancellationToken.None);
+        var failure = await new CommandValidator(script, TimeSpan.FromSeconds(2), dir["staging"]).ValidateAsync(Files, CancellationToken.None);
 
         Assert.NotNull(failure);
-        Assert.Equal("validate command timed out after 1 s", failure.Reason);
+        Assert.Equal("validate command timed out after 2 s", failure.Reason);
         Assert.Equal(["checking"], failure.Details);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1), Timeouts.Request);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), Timeouts.Request);
         var child = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
         await Wait.UntilAsync(() => !IsRunning(child), Timeouts.Converge, $"the command's child {child} to be killed");
         Assert.Empty(Directory.GetFileSystemEntries(dir["staging"]));

@@ -142,13 +142,33 @@ public sealed class ConfigSyncServer : IAsyncDisposable
 
     public static Dictionary<string, string>? ReadLive(string dir)
     {
-        var target = new FileInfo(Path.Join(dir, "..data")).LinkTarget;
-        if (target is null)
+        // A publish may replace ..data and remove the directory being read: read again, as an app would.
+        for (var attempt = 0; ; attempt++)
         {
-            return null;
-        }
+            var link = Path.Join(dir, "..data");
+            var target = new FileInfo(link).LinkTarget;
+            if (target is null)
+            {
+                return null;
+            }
 
-        var root = Path.Join(dir, target);
+            try
+            {
+                var files = ReadTree(Path.Join(dir, target));
+                if (new FileInfo(link).LinkTarget == target)
+                {
+                    return files;
+                }
+            }
+            catch (IOException) when (attempt < 100)
+            {
+            }
+        }
+    }
+
+    /// <summary>Every file under <paramref name="root"/> by relative path; throws when the tree goes away meanwhile.</summary>
+    public static Dictionary<string, string> ReadTree(string root)
+    {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
         {

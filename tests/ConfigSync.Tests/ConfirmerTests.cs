@@ -33,7 +33,8 @@ public sealed class ConfirmerTests
         Assert.Contains("not confirmed within 1 s", result.Detail, StringComparison.Ordinal);
         Assert.EndsWith("last: answered 503", result.Detail, StringComparison.Ordinal);
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1) - Confirmer.PollInterval, TimeSpan.FromSeconds(1) + Timeouts.Request);
-        Assert.InRange(app.Requests.Count, 2, 5);
+        // Four polls (0, 250, 500, 750 ms) on an idle machine; fewer when requests are slow, never more.
+        Assert.InRange(app.Requests.Count, 1, 4);
     }
 
     [Fact]
@@ -49,15 +50,16 @@ public sealed class ConfirmerTests
 
         Assert.False(result.Ok);
         Assert.EndsWith("last: did not answer in time", result.Detail, StringComparison.Ordinal);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) + Timeouts.Request);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1) - Confirmer.PollInterval, TimeSpan.FromSeconds(1) + Timeouts.Request);
     }
 
     [Fact]
     public async Task An_unreachable_url_fails()
     {
         using var client = new HttpClient();
-        var result = await new Confirmer(new Uri($"http://127.0.0.1:{FreePort.Get()}/ready"), TimeSpan.FromSeconds(1), client).ConfirmAsync(CancellationToken.None);
+        using var closed = new ClosedPort();
+        var result = await new Confirmer(new Uri($"http://127.0.0.1:{closed.Port}/ready"), TimeSpan.FromSeconds(1), client).ConfirmAsync(CancellationToken.None);
         Assert.False(result.Ok);
-        Assert.Contains("last: unreachable: ", result.Detail, StringComparison.Ordinal);
+        Assert.True(result.Detail.Contains("last: unreachable: ", StringComparison.Ordinal), result.Detail);
     }
 }

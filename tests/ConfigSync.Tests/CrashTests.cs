@@ -110,10 +110,15 @@ public sealed class CrashTests(ITestOutputHelper output)
             try
             {
                 var before = new FileInfo(link).LinkTarget;
-                files = ConfigSyncServer.ReadLive(dir);
+                if (before is null)
+                {
+                    continue;
+                }
+
+                files = ConfigSyncServer.ReadTree(Path.Join(dir, before));
                 // A swap during the read may have removed the directory being read (the old version, as the kubelet
                 // does): such a read can be short and says nothing. With ..data unchanged, nothing was removed.
-                if (files is null || new FileInfo(link).LinkTarget != before)
+                if (new FileInfo(link).LinkTarget != before)
                 {
                     continue;
                 }

@@ -47,8 +47,8 @@ public sealed class LifecycleTests
         await using var app = await HealthApp.StartAsync();
         await using var server = await ConfigSyncServer.StartAsync(new()
         {
+            // The default confirm timeout (10 s): a busy machine may take seconds to answer the first poll.
             ["CONFIGSYNC_CONFIRM_URL"] = app.HealthUri.ToString(),
-            ["CONFIGSYNC_CONFIRM_TIMEOUT"] = "2s",
         });
         app.Dir = server.Dir;
 
@@ -78,13 +78,12 @@ public sealed class LifecycleTests
         {
             await ConfigMapSwapAsync(watch, new() { ["app.conf"] = "w = 1\n" });
             await using var server = await ConfigSyncServer.StartAsync(new() { ["CONFIGSYNC_WATCH_DIR"] = watch, ["CONFIGSYNC_WATCH_INTERVAL"] = "200ms" });
-            await Wait.UntilAsync(() => server.LiveFiles()?.GetValueOrDefault("app.conf") == "w = 1\n", Timeouts.Converge, "the first ConfigMap content to be published");
+            await WaitForVersionAsync(server, 1);
+            Assert.Equal("w = 1\n", server.LiveFiles()!["app.conf"]);
 
             await ConfigMapSwapAsync(watch, new() { ["app.conf"] = "w = 2\n", ["extra.conf"] = "e\n" });
-            await Wait.UntilAsync(() => server.LiveFiles()?.GetValueOrDefault("extra.conf") == "e\n", Timeouts.Converge, "the swapped ConfigMap content to be published");
-            Assert.Equal("w = 2\n", server.LiveFiles()!["app.conf"]);
-            var current = (await server.CurrentAsync())!.Value.Version;
-            Assert.Equal(2, (long)current["id"]!);
+            var current = await WaitForVersionAsync(server, 2);
+            Assert.Equal(new Dictionary<string, string> { ["app.conf"] = "w = 2\n", ["extra.conf"] = "e\n" }, server.LiveFiles());
             Assert.Equal("watch", (string)current["source"]!);
             Assert.Equal("watch", (string)current["author"]!);
         }
@@ -100,11 +99,11 @@ public sealed class LifecycleTests
         var initial = Directory.CreateTempSubdirectory("config-sync-initial-").FullName;
         await File.WriteAllTextAsync(Path.Join(initial, "seed.conf"), "s = 1\n");
         await using var server = await ConfigSyncServer.StartAsync(new() { ["CONFIGSYNC_INITIAL_DIR"] = initial });
-        await Wait.UntilAsync(() => server.LiveFiles()?.GetValueOrDefault("seed.conf") == "s = 1\n", Timeouts.Converge, "the seed to be published");
-        var first = (await server.CurrentAsync())!.Value;
-        Assert.Equal("initial", (string)first.Version["source"]!);
+        var first = await WaitForVersionAsync(server, 1);
+        Assert.Equal("initial", (string)first["source"]!);
+        Assert.Equal("s = 1\n", server.LiveFiles()!["seed.conf"]);
 
-        await server.PutAsync(new() { ["seed.conf"] = "s = 2\n" }, first.ETag);
+        await server.PutAsync(new() { ["seed.conf"] = "s = 2\n" }, "\"v1\"");
         await File.WriteAllTextAsync(Path.Join(initial, "seed.conf"), "s = 3\n");
         await server.Process.StopAsync();
         await server.LaunchAsync();
@@ -135,6 +134,45 @@ public sealed class LifecycleTests
         Assert.Single(server.Process.LogEvents(EventIds.Reconciled));
     }
 
+    [Fact]
+    public async Task A_reload_the_app_is_not_up_for_is_retried_in_the_background_and_lands_when_it_starts()
+    {
+        var port = FreePort.Get();
+        await using var server = await ConfigSyncServer.StartAsync(new()
+        {
+            ["CONFIGSYNC_NOTIFY_URL"] = $"http://127.0.0.1:{port}/reload",
+            ["CONFIGSYNC_NOTIFY_RETRY_FOR"] = "500ms",
+        });
+        var put = await server.PutAsync(new() { ["app.conf"] = "late = 1\n" }, "*");
+        Assert.True(put.Status == HttpStatusCode.Accepted, put.ToString());
+        Assert.Equal("published", put.VersionStatus);
+        Assert.Equal("late = 1\n", server.LiveFiles()!["app.conf"]);
+        Assert.Contains("\nconfigsync_notify_pending 1\n", (await server.GetAsync("/metrics", token: null)).Body, StringComparison.Ordinal);
+
+        await using var app = await HealthApp.StartAsync(port);
+        await Wait.UntilAsync(
+            async () => (string?)(await server.CurrentAsync())?.Version["status"] == "notified",
+            Timeouts.Converge,
+            "the background retries to reach the app once it is up");
+        Assert.True(app.Reloads >= 1);
+        Assert.Contains("\nconfigsync_notify_pending 0\n", (await server.GetAsync("/metrics", token: null)).Body, StringComparison.Ordinal);
+        Assert.Single(server.Process.LogEvents(EventIds.NotifyRecovered));
+    }
+
+    [Fact]
+    public async Task A_token_file_rotated_the_way_the_kubelet_swaps_a_Secret_counts_from_the_next_request()
+    {
+        using var secret = new SecretVolume("config-sync-token-");
+        await secret.PublishAsync(new Dictionary<string, string> { ["token"] = "first-token\n" });
+        await using var server = await ConfigSyncServer.StartAsync(new() { ["CONFIGSYNC_TOKEN"] = "", ["CONFIGSYNC_TOKEN_FILE"] = secret.PathOf("token") });
+        Assert.Equal(HttpStatusCode.Created, (await server.PutAsync(new() { ["a"] = "1" }, "*", token: "first-token")).Status);
+
+        await secret.PublishAsync(new Dictionary<string, string> { ["token"] = "second-token\n" });
+        Assert.Equal(HttpStatusCode.Forbidden, (await server.PutAsync(new() { ["a"] = "2" }, "\"v1\"", token: "first-token")).Status);
+        Assert.Equal(HttpStatusCode.Created, (await server.PutAsync(new() { ["a"] = "2" }, "\"v1\"", token: "second-token")).Status);
+        Assert.DoesNotContain("second-token", server.Process.Output(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("CONFIGSYNC_NOTIFY_SIGNAL", "HUP")]
     [InlineData("CONFIGSYNC_MAX_BYTES", "4 lots")]
@@ -146,6 +184,21 @@ public sealed class LifecycleTests
         await using var process = SidecarProcess.Launch("config-sync", new Dictionary<string, string> { [name] = value, ["CONFIGSYNC_ADDR"] = "127.0.0.1:0" });
         Assert.Equal(2, await process.WaitForExitAsync(Timeouts.Startup));
         Assert.Single(process.Stderr, l => l.Contains(name, StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits until the API names <paramref name="id"/> as current and it has been notified: the directory shows it then.</summary>
+    private static async Task<System.Text.Json.Nodes.JsonNode> WaitForVersionAsync(ConfigSyncServer server, long id)
+    {
+        System.Text.Json.Nodes.JsonNode? version = null;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                version = (await server.CurrentAsync())?.Version;
+                return version is not null && (long)version["id"]! == id && (string)version["status"]! == "notified";
+            },
+            Timeouts.Converge,
+            () => $"version {id} to be current and notified; now {version?.ToJsonString() ?? "none"}");
+        return version!;
     }
 
     /// <summary>What the kubelet does to a ConfigMap volume: a new timestamped directory, then ..data renamed over.</summary>
@@ -189,11 +242,16 @@ public sealed class HealthApp : IAsyncDisposable
 
     public Uri HealthUri { get; }
 
-    public static async Task<HealthApp> StartAsync()
+    private int _reloads;
+
+    /// <summary>How many times <c>POST /reload</c> was called.</summary>
+    public int Reloads => Volatile.Read(ref _reloads);
+
+    public static async Task<HealthApp> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         HealthApp? self = null;
         app.MapGet("/health", (RequestDelegate)(ctx =>
@@ -201,6 +259,11 @@ public sealed class HealthApp : IAsyncDisposable
             var live = self?.Dir is { } dir ? ConfigSyncServer.ReadLive(dir) : null;
             var healthy = live?.GetValueOrDefault("app.properties")?.Contains("healthy=false", StringComparison.Ordinal) != true;
             ctx.Response.StatusCode = healthy ? 200 : 503;
+            return Task.CompletedTask;
+        }));
+        app.MapPost("/reload", (RequestDelegate)(ctx =>
+        {
+            Interlocked.Increment(ref self!._reloads);
             return Task.CompletedTask;
         }));
         await app.StartAsync();

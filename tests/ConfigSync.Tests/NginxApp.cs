@@ -26,6 +26,9 @@ public sealed class NginxApp : IAsyncDisposable
 
     public string PidFile => Path.Join(Prefix, "nginx.pid");
 
+    /// <summary>The master's pid: nginx started in the foreground stays the process it was started as.</summary>
+    public int MasterPid => _process.Id;
+
     public Uri BaseUri => new($"http://127.0.0.1:{Port}/");
 
     public static async Task<NginxApp> StartAsync(string includeDir)

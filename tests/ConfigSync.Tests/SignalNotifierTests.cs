@@ -13,16 +13,17 @@ public sealed class SignalNotifierTests
     [Fact]
     public async Task Nginx_reloads_its_config_on_SIGHUP_through_its_pid_file()
     {
-        await using var nginx = await Nginx.StartAsync();
-        using var http = new HttpClient();
-        Assert.Equal("v1", await nginx.ConfigHeaderAsync(http));
+        using var dir = new TempDir("nginx-include");
+        await File.WriteAllTextAsync(dir["x.conf"], "add_header X-Config v1 always;\n");
+        await using var nginx = await NginxApp.StartAsync(dir.Path);
+        Assert.Equal("v1", await nginx.HeaderAsync("X-Config"));
 
-        await nginx.WriteConfigAsync("v2");
+        await File.WriteAllTextAsync(dir["x.conf"], "add_header X-Config v2 always;\n");
         var attempt = await new SignalNotifier(SIGHUP, process: null, pidFile: nginx.PidFile).NotifyAsync(2, CancellationToken.None);
 
         Assert.True(attempt.Ok, attempt.Detail);
         Assert.Equal($"sent SIGHUP to {nginx.MasterPid} (from {nginx.PidFile})", attempt.Detail);
-        await Wait.UntilAsync(async () => await nginx.ConfigHeaderAsync(http) == "v2", Timeouts.Converge, "nginx to answer with X-Config: v2");
+        await Wait.UntilAsync(async () => await nginx.HeaderAsync("X-Config") == "v2", Timeouts.Converge, "nginx to answer with X-Config: v2");
     }
 
     [Fact]
@@ -158,107 +159,6 @@ public sealed class SignalNotifierTests
             _parent.Kill(entireProcessTree: true);
             await _parent.WaitForExitAsync();
             _parent.Dispose();
-            _dir.Dispose();
-        }
-    }
-
-    /// <summary>A real nginx, master and one worker, from a temporary prefix: every answer carries X-Config from an included file.</summary>
-    private sealed class Nginx : IAsyncDisposable
-    {
-        private readonly TempDir _dir;
-        private readonly Process _process;
-
-        private Nginx(TempDir dir, Process process, int port)
-        {
-            _dir = dir;
-            _process = process;
-            Uri = new Uri($"http://127.0.0.1:{port}/");
-        }
-
-        public Uri Uri { get; }
-
-        public string PidFile => _dir["nginx.pid"];
-
-        public int MasterPid => _process.Id;
-
-        public static async Task<Nginx> StartAsync()
-        {
-            var dir = new TempDir("nginx");
-            var port = FreePort.Get();
-            var nginx = File.Exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : Command.Require("nginx");
-            await File.WriteAllTextAsync(dir["nginx.conf"], $$"""
-                daemon off;
-                master_process on;
-                worker_processes 1;
-                pid {{dir["nginx.pid"]}};
-                error_log {{dir["error.log"]}} warn;
-                events { worker_connections 64; }
-                http {
-                  access_log off;
-                  client_body_temp_path {{dir["body"]}};
-                  proxy_temp_path {{dir["proxy"]}};
-                  fastcgi_temp_path {{dir["fastcgi"]}};
-                  uwsgi_temp_path {{dir["uwsgi"]}};
-                  scgi_temp_path {{dir["scgi"]}};
-                  server {
-                    listen 127.0.0.1:{{port}};
-                    include {{dir["version.conf"]}};
-                    location / { return 200 "ok\n"; }
-                  }
-                }
-                """);
-            await WriteVersionAsync(dir, "v1");
-            var process = Process.Start(new ProcessStartInfo(nginx) { ArgumentList = { "-p", dir.Path, "-c", dir["nginx.conf"] }, UseShellExecute = false, RedirectStandardError = true })!;
-            var server = new Nginx(dir, process, port);
-            using var http = new HttpClient();
-            await Wait.UntilAsync(
-                async () =>
-                {
-                    if (process.HasExited)
-                    {
-                        throw new InvalidOperationException("nginx exited: " + await process.StandardError.ReadToEndAsync());
-                    }
-
-                    return File.Exists(server.PidFile) && await server.ConfigHeaderAsync(http) == "v1";
-                },
-                Timeouts.Startup,
-                "nginx to serve");
-            return server;
-        }
-
-        public Task WriteConfigAsync(string version) => WriteVersionAsync(_dir, version);
-
-        public async Task<string?> ConfigHeaderAsync(HttpClient http)
-        {
-            try
-            {
-                using var response = await http.GetAsync(Uri);
-                return response.Headers.TryGetValues("X-Config", out var values) ? values.Single() : null;
-            }
-            catch (HttpRequestException)
-            {
-                return null;
-            }
-        }
-
-        private static Task WriteVersionAsync(TempDir dir, string version) =>
-            File.WriteAllTextAsync(dir["version.conf"], $"add_header X-Config {version};\n");
-
-        public async ValueTask DisposeAsync()
-        {
-            // SIGQUIT: the master stops its workers and exits; a SIGKILL would leave the workers behind.
-            Sidecars.Testing.Signals.Send(_process.Id, 3);
-            using var limit = new CancellationTokenSource(Timeouts.Shutdown);
-            try
-            {
-                await _process.WaitForExitAsync(limit.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-
-            _process.Dispose();
             _dir.Dispose();
         }
     }

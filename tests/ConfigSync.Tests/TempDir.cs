@@ -1,6 +1,6 @@
 namespace Sidecars.ConfigSync.Tests;
 
-/// <summary>A fresh directory for one test, with helpers to put executable scripts in it; removed on dispose.</summary>
+/// <summary>A fresh directory for one test, where it can put executable scripts; removed on dispose.</summary>
 internal sealed class TempDir : IDisposable
 {
     public TempDir(string prefix) => Path = Directory.CreateTempSubdirectory("configsync-" + prefix + "-").FullName;

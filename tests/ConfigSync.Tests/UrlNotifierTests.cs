@@ -31,7 +31,8 @@ public sealed class UrlNotifierTests
     public async Task An_unreachable_url_is_a_failed_attempt_without_the_userinfo()
     {
         using var client = new HttpClient();
-        var port = FreePort.Get();
+        using var closed = new ClosedPort();
+        var port = closed.Port;
         var attempt = await new UrlNotifier(new Uri($"http://admin:pa55@127.0.0.1:{port}/reload"), "POST", Timeouts.Request, client).NotifyAsync(1, CancellationToken.None);
         Assert.False(attempt.Ok);
         Assert.StartsWith($"POST http://127.0.0.1:{port}/reload unreachable: ", attempt.Detail, StringComparison.Ordinal);

@@ -98,7 +98,8 @@ public sealed class UrlValidatorTests
     public async Task An_unreachable_url_rejects()
     {
         using var client = new HttpClient();
-        var url = new Uri($"http://ops:s3cret@127.0.0.1:{FreePort.Get()}/check");
+        using var closed = new ClosedPort();
+        var url = new Uri($"http://ops:s3cret@127.0.0.1:{closed.Port}/check");
         var failure = await new UrlValidator(url, Timeouts.Request, client).ValidateAsync(Files, CancellationToken.None);
         Assert.NotNull(failure);
         Assert.StartsWith($"validate URL http://127.0.0.1:{url.Port}/check unreachable: ", failure.Reason, StringComparison.Ordinal);
