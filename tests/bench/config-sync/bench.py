@@ -50,6 +50,9 @@ class Receiver(http.server.ThreadingHTTPServer):
 
 class ReloadHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as an app's server would
+    # The answer goes out as two writes (head, then body): with Nagle's algorithm the body waits for config-sync's
+    # delayed ACK, up to 40 ms, which would be the receiver's delay, not config-sync's. Servers set TCP_NODELAY.
+    disable_nagle_algorithm = True
 
     def do_POST(self):
         arrived = time.perf_counter()
