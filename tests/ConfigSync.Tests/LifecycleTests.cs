@@ -179,6 +179,7 @@ public sealed class LifecycleTests
     [InlineData("CONFIGSYNC_CONFIRM_URL", "ftp://x")]
     [InlineData("CONFIGSYNC_AUTO_ROLLBACK", "maybe")]
     [InlineData("CONFIGSYNC_FILE_MODE", "999")]
+    [InlineData("CONFIGSYNC_VALIDATE_COMMAND", "nginx -t 'unterminated")]
     public async Task A_bad_variable_stops_the_start_with_exit_2_and_one_line_naming_it(string name, string value)
     {
         await using var process = SidecarProcess.Launch("config-sync", new Dictionary<string, string> { [name] = value, ["CONFIGSYNC_ADDR"] = "127.0.0.1:0" });
