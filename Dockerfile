@@ -57,3 +57,16 @@ ENTRYPOINT ["/app/https-terminator"]
 
 FROM sidecar AS redis-exporter
 ENTRYPOINT ["/app/redis-exporter"]
+
+FROM sidecar AS config-sync
+# Its two volumes, CONFIGSYNC_DIR and CONFIGSYNC_STATE_DIR, exist and belong to 1654 in the image, so it works without
+# them and a new Docker or podman volume mounted there starts owned by 1654 (both copy a mount point's owner into an
+# empty volume). No shell runs here: an empty directory (the stage's own /tmp) is copied in with the owner set, as
+# runtime-deps makes its /home/app. /var/lib first, as root: a base without it would get 1654's parents otherwise.
+COPY --from=sidecar --chown=0:0 --chmod=0755 /tmp /var/lib
+COPY --from=sidecar --chown=1654:1654 --chmod=0755 /tmp /config
+COPY --from=sidecar --chown=1654:1654 --chmod=0755 /tmp /var/lib/config-sync
+# Docker and podman give each a volume of its own when none is mounted, so both stay writable with a read-only root
+# filesystem. Kubernetes ignores VOLUME: mount an emptyDir and a PersistentVolumeClaim there (compose/k8s/config-sync.yaml).
+VOLUME ["/config", "/var/lib/config-sync"]
+ENTRYPOINT ["/app/config-sync"]

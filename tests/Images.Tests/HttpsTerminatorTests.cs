@@ -39,21 +39,11 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
     [Fact]
     public async Task The_compose_file_runs_the_terminator_in_the_app_s_network_namespace_and_serves_nginx_over_https()
     {
-        var httpsPort = FreePort.Get();
-        var adminPort = FreePort.Get();
+        var ports = new ComposePorts();
+        var (httpsPort, adminPort) = (ports.Terminator, ports.TerminatorAdmin);
         var project = "sidecarstest" + Guid.NewGuid().ToString("N")[..8];
-        var environment = new Dictionary<string, string>
-        {
-            ["CONTAINERS_CONF"] = Podman.ContainersConf,
-            ["DOCKER_HOST"] = images.DockerHost,
-            ["NGINX_IMAGE"] = ImagesFixture.LocalNginxImage,
-            // host:port publishes on loopback only; topz's port is on the same app service, so it gets a free one too.
-            ["TERMINATOR_PORT"] = $"127.0.0.1:{httpsPort}",
-            ["TERMINATOR_ADMIN_PORT"] = $"127.0.0.1:{adminPort}",
-            ["TOPZ_PORT"] = $"127.0.0.1:{FreePort.Get()}",
-        };
         // Only nginx and the terminator: the file's other services have tests of their own.
-        await Scenario.ComposeAsync(environment, project, ["app", "https-terminator"], images, output, async () =>
+        await Scenario.ComposeAsync(ports.Environment(images), project, ["app", "https-terminator"], images, output, async () =>
         {
             // No certificate in the compose file: the terminator makes a self-signed one (and logs its fingerprint).
             await ExpectNginxOverHttpsAsync(httpsPort, adminPort, ["--insecure"]);
@@ -115,45 +105,24 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
         var (secret, podPart) = (documents[0], documents[1]);
         Assert.Contains("type: kubernetes.io/tls", secret, StringComparison.Ordinal);
 
-        var tls = Directory.CreateDirectory(Path.Combine(_scratch.FullName, "tls"));
-        // The terminator runs as 1654: the directory must be searchable, the files readable by it.
-        SetMode(_scratch.FullName, Searchable);
-        SetMode(tls.FullName, Searchable);
+        var tls = Path.Combine(_scratch.FullName, "tls");
         foreach (var key in new[] { "tls.crt", "tls.key" })
         {
             var match = Regex.Match(secret, $@"^  {Regex.Escape(key)}: (?<value>\S+)$", RegexOptions.Multiline);
             Assert.True(match.Success, $"no '{key}:' in the Secret of {Manifest}");
-            var file = Path.Combine(tls.FullName, key);
-            File.WriteAllBytes(file, Convert.FromBase64String(match.Groups["value"].Value));
-            SetMode(file, Readable);
+            HostFiles.DirectoryWith(_scratch.FullName, "tls", key, Convert.FromBase64String(match.Groups["value"].Value));
         }
 
         var edited = new ManifestEdit(Manifest, podPart)
             .Image("nginx", ImagesFixture.LocalNginxImage)
             .HostPort(8443, httpsPort, "the https hostPort")
             .HostPort(9401, adminPort, "the admin hostPort")
-            .Replace(SecretVolume(), $"${{indent}}hostPath:\n${{indent}}  path: {tls.FullName}\n${{indent}}  type: Directory\n", "the Secret volume")
+            .VolumeAsHostPath("secret", tls)
             .PodName("https-terminator-demo", pod);
-        return (edited.Text, Path.Combine(tls.FullName, "tls.crt"));
-    }
-
-    private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-
-    private const UnixFileMode Searchable = Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-
-    private static void SetMode(string path, UnixFileMode mode)
-    {
-        // podman runs only on Linux; the guard is for the platform analyzer.
-        if (OperatingSystem.IsLinux())
-        {
-            File.SetUnixFileMode(path, mode);
-        }
+        return (edited.Text, Path.Combine(tls, "tls.crt"));
     }
 
     [GeneratedRegex(@"^terminator_requests_total\{code=""200"",method=""GET""\} [1-9]", RegexOptions.Multiline)]
     private static partial Regex RequestsOk();
 
-    /// <summary>The `secret:` block of the volume, up to the next volume (its comments and keys, all indented deeper).</summary>
-    [GeneratedRegex(@"^(?<indent>[ ]+)secret:\n(\k<indent>[ ]+.*\n)+", RegexOptions.Multiline)]
-    private static partial Regex SecretVolume();
 }

@@ -30,6 +30,28 @@ internal sealed class ManifestEdit(string file, string text)
             $"${{indent}}hostPort: {freePort}\n${{indent}}hostIP: 127.0.0.1",
             what);
 
+    /// <summary>
+    /// A volume's source (<c>secret:</c>, <c>configMap:</c>, <c>persistentVolumeClaim:</c>, with its keys, all indented
+    /// deeper) becomes a host directory: podman 4.3 writes a Secret volume's files base64-encoded, and keeps the volumes
+    /// it makes of a ConfigMap or a claim after `kube down`.
+    /// </summary>
+    public ManifestEdit VolumeAsHostPath(string source, string directory) =>
+        Replace(
+            new Regex($@"^(?<indent>[ ]+){Regex.Escape(source)}:\n(\k<indent>[ ]+.*\n)+", RegexOptions.Multiline),
+            $"${{indent}}hostPath:\n${{indent}}  path: {directory}\n${{indent}}  type: Directory\n",
+            $"the {source} volume");
+
+    /// <summary>
+    /// Every name that starts with the demo's (its volumes, claims, labels), so what podman makes of them belongs to the
+    /// test alone. The pod's own name is <see cref="PodName"/>'s.
+    /// </summary>
+    public ManifestEdit PrefixedNames(string demoName, string pod)
+    {
+        Assert.True(Text.Contains(demoName + "-", StringComparison.Ordinal), $"{file} has no name starting with {demoName}-; update this test with it");
+        Text = Text.Replace(demoName + "-", pod + "-", StringComparison.Ordinal);
+        return this;
+    }
+
     /// <summary>The pod's own name, so a running demo does not collide with the test.</summary>
     public ManifestEdit PodName(string demoName, string pod) =>
         Replace(new Regex($@"^  name: {Regex.Escape(demoName)}$", RegexOptions.Multiline), "  name: " + pod, "the pod's name");
