@@ -131,6 +131,8 @@ public sealed class LifecycleTests
 
         await server.LaunchAsync();
         Assert.Equal("r = 2\n", server.LiveFiles()!["app.conf"]);
+        // /readyz says so once the line is written, but it reaches this process through a pipe: wait for it.
+        await Wait.UntilAsync(() => server.Process.LogEvents(EventIds.Reconciled).Any(), Timeouts.Converge, "the reconciliation to be logged");
         Assert.Single(server.Process.LogEvents(EventIds.Reconciled));
     }
 
@@ -156,7 +158,7 @@ public sealed class LifecycleTests
             "the background retries to reach the app once it is up");
         Assert.True(app.Reloads >= 1);
         Assert.Contains("\nconfigsync_notify_pending 0\n", (await server.GetAsync("/metrics", token: null)).Body, StringComparison.Ordinal);
-        Assert.Single(server.Process.LogEvents(EventIds.NotifyRecovered));
+        await Wait.UntilAsync(() => server.Process.LogEvents(EventIds.NotifyRecovered).Any(), Timeouts.Converge, "the recovery to be logged");
     }
 
     [Fact]

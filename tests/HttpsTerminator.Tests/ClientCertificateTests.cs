@@ -59,6 +59,8 @@ public sealed class ClientCertificateTests : IDisposable
         Assert.NotEqual(0, await ExitCodeForAsync(terminator, TestPki.Issue(TestPki.CreateCa("third-ca"), "of-third", client: true)));
         // Signed by a trusted CA, but its extended key usage is serverAuth only: not a client certificate (as Go's crypto/tls).
         Assert.NotEqual(0, await ExitCodeForAsync(terminator, TestPki.Issue(_ca, "server-only", client: false)));
+        // Each line reaches this process through a pipe, possibly after curl has exited: wait for both.
+        await Wait.UntilAsync(() => terminator.Process.LogEvents(EventIds.ClientCertificateRejected).Count() >= 2, Timeouts.Converge, "both rejections to be logged");
         Assert.Equal(2, terminator.Process.LogEvents(EventIds.ClientCertificateRejected).Count());
     }
 
@@ -86,7 +88,8 @@ public sealed class ClientCertificateTests : IDisposable
             async () => await terminator.MetricAsync("terminator_client_ca_reloads_total{result=\"failure\"}") == 1,
             Timeouts.Converge,
             "the bad CA file to be counted");
-        Assert.NotEmpty(terminator.Process.LogEvents(EventIds.ClientCaReloadFailed));
+        // The log line reaches this process through a pipe, after the counter can already be read: wait for it too.
+        await Wait.UntilAsync(() => terminator.Process.LogEvents(EventIds.ClientCaReloadFailed).Any(), Timeouts.Converge, "the bad CA file to be logged");
         Assert.Equal(0, await ExitCodeForAsync(terminator, ofNext));
         Assert.Equal(1, await terminator.MetricAsync("terminator_client_ca_reloads_total{result=\"success\"}"));
     }

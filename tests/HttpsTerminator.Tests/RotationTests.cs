@@ -73,7 +73,8 @@ public sealed class RotationTests : IDisposable
             async () => await terminator.MetricAsync("terminator_certificate_reloads_total{result=\"failure\"}") >= 1,
             Timeouts.Converge,
             "the failed reload to be counted");
-        Assert.NotEmpty(terminator.Process.LogEvents(EventIds.CertificateReloadFailed));
+        // The log line reaches this process through a pipe, after the counter can already be read: wait for it too.
+        await Wait.UntilAsync(() => terminator.Process.LogEvents(EventIds.CertificateReloadFailed).Any(), Timeouts.Converge, "the failed reload to be logged");
         Assert.Equal(TestPki.Sha256(good), TestPki.Sha256(await terminator.ServedCertificateAsync()));
         Assert.Equal("200", (await Terminator.CurlAsync("-o", "/dev/null", "-w", "%{http_code}", terminator.Url("/"))).Stdout);
 

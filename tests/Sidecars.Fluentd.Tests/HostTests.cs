@@ -27,6 +27,8 @@ public sealed class HostTests
         });
         await receiver.WaitUntilAsync(r => EventsWithId(r, HostEventIds.Started).Any(), Timeouts.Converge, () => "the Started line at Fluentd:\n" + topz.Output());
 
+        // Fluentd may have the line before this process has read it from topz's stdout pipe.
+        await Wait.UntilAsync(() => topz.LogEvents(HostEventIds.Started).Any(), Timeouts.Converge, "the Started line on stdout");
         var compared = 0;
         foreach (var id in new[] { HostEventIds.Listening, HostEventIds.Started })
         {
