@@ -134,7 +134,7 @@ internal static class Api
 
         var origin = Origin(ctx, identity, null, null);
         var dryRun = IsTrue(ctx.Request.Query["dry_run"].ToString());
-        var request = new WriteRequest("put_file", origin, current => current.With(path, bytes), precondition.Kind, precondition.Id, dryRun);
+        var request = new WriteRequest("put_file", origin, current => current.Value.With(path, bytes), precondition.Kind, precondition.Id, dryRun);
         await RespondAsync(ctx, await Service(ctx).WriteAsync(request, ctx.RequestAborted));
     }
 
@@ -149,7 +149,7 @@ internal static class Api
         var request = new WriteRequest(
             "delete_file",
             origin,
-            current => current.Files.ContainsKey(path) ? current.Without(path) : null,
+            current => current.Value.Files.ContainsKey(path) ? current.Value.Without(path) : null,
             precondition.Kind,
             precondition.Id,
             NotFound: $"the current version has no file '{path}'");

@@ -34,17 +34,7 @@ internal static class ApiJson
 
         w.WriteString("status", VersionInfo.StatusText(v.Status));
         w.WriteString("reason", v.Reason);
-        w.WriteStartArray("files");
-        foreach (var f in v.Files)
-        {
-            w.WriteStartObject();
-            w.WriteString("path", f.Path);
-            w.WriteNumber("size", f.Size);
-            w.WriteString("sha256", f.Sha256);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
+        VersionJson.WriteFiles(w, v.Files);
         w.WriteNumber("total_bytes", v.TotalBytes);
         w.WriteEndObject();
     }

@@ -22,7 +22,6 @@ internal sealed class AtomicPublisher
 
     // A user-visible link is made under this name and renamed over the old entry, so the name never goes missing.
     private const string LinkTemp = "..link_tmp";
-    private const int ReadLiveAttempts = 100;
 
     private readonly string _dir;
     private readonly UnixFileMode _fileMode;
@@ -125,42 +124,13 @@ internal sealed class AtomicPublisher
     /// </remarks>
     public LiveContent? ReadLive()
     {
-        for (var attempt = 0; attempt < ReadLiveAttempts; attempt++)
+        if (ReadDataLink() is null)
         {
-            var name = ReadDataLink();
-            if (name is null)
-            {
-                return null;
-            }
-
-            ConfigFiles files;
-            try
-            {
-                files = ReadTree(Path.Combine(_dir, name));
-            }
-            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-            {
-                continue;
-            }
-
-            if (ReadDataLink() == name)
-            {
-                return new LiveContent(name, files);
-            }
+            return null;
         }
 
-        throw new IOException($"{Path.Combine(_dir, DataLink)} changed during each of {ReadLiveAttempts} reads");
-    }
-
-    private static ConfigFiles ReadTree(string root)
-    {
-        var files = new List<KeyValuePair<string, byte[]>>();
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-        {
-            files.Add(new(Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/'), File.ReadAllBytes(file)));
-        }
-
-        return ConfigFiles.From(files);
+        var (name, files) = DirectorySnapshot.ReadConsistent(_dir, long.MaxValue);
+        return name is null ? null : new LiveContent(name, files);
     }
 
     /// <summary>A name as the publisher makes them: <c>..</c> then the timestamp, which starts with a digit.</summary>

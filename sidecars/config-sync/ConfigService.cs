@@ -163,7 +163,8 @@ internal sealed class ConfigService : IDisposable
                 return new WriteResult(WriteOutcome.PreconditionFailed, current, $"If-None-Match: * holds only before the first version; the current version is {current.Id}");
         }
 
-        var currentFiles = current is null ? ConfigFiles.Empty : store.ReadFiles(current.Id);
+        // Read from disk only for a write that starts from the current set (one file changed) or a dry run's diff.
+        var currentFiles = new Lazy<ConfigFiles>(() => current is null ? ConfigFiles.Empty : store.ReadFiles(current.Id));
         if (request.Build(currentFiles) is not { } files)
         {
             return new WriteResult(WriteOutcome.NotFound, current, request.NotFound);
@@ -195,7 +196,7 @@ internal sealed class ConfigService : IDisposable
 
         if (request.DryRun)
         {
-            return new WriteResult(WriteOutcome.DryRun, current, DryRun: Report(currentFiles, files, current?.Id));
+            return new WriteResult(WriteOutcome.DryRun, current, DryRun: Report(currentFiles.Value, files, current?.Id));
         }
 
         return await PublishAsync(store, files, request.Origin, cancellationToken);

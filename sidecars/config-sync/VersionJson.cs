@@ -32,17 +32,7 @@ internal static class VersionJson
             }
 
             json.WriteEndObject();
-            json.WriteStartArray("files");
-            foreach (var file in version.Files)
-            {
-                json.WriteStartObject();
-                json.WriteString("path", file.Path);
-                json.WriteNumber("size", file.Size);
-                json.WriteString("sha256", file.Sha256);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            WriteFiles(json, version.Files);
             json.WriteEndObject();
         }
 
@@ -94,6 +84,22 @@ internal static class VersionJson
         {
             throw new InvalidDataException(ex.Message, ex);
         }
+    }
+
+    /// <summary><c>"files": [{"path", "size", "sha256"}]</c>, the same on disk and in the API.</summary>
+    public static void WriteFiles(Utf8JsonWriter json, IReadOnlyList<FileEntry> files)
+    {
+        json.WriteStartArray("files");
+        foreach (var file in files)
+        {
+            json.WriteStartObject();
+            json.WriteString("path", file.Path);
+            json.WriteNumber("size", file.Size);
+            json.WriteString("sha256", file.Sha256);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     }
 
     private static string Text(JsonElement element, string name) =>

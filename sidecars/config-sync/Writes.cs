@@ -14,11 +14,11 @@ internal enum Precondition
 
 /// <summary>What a write wants: how to build the new set from the current one, and on which condition.</summary>
 /// <param name="Action">The audit action: <c>put</c>, <c>put_file</c>, <c>delete_file</c>, <c>rollback</c>, <c>watch</c>, <c>initial</c>.</param>
-/// <param name="Build">The new set from the current one (empty before the first version); null when what it needs is not there (404).</param>
+/// <param name="Build">The new set from the current one (empty before the first version), read only when asked for; null when what it needs is not there (404).</param>
 internal sealed record WriteRequest(
     string Action,
     VersionOrigin Origin,
-    Func<ConfigFiles, ConfigFiles?> Build,
+    Func<Lazy<ConfigFiles>, ConfigFiles?> Build,
     Precondition Precondition = Precondition.None,
     long IfMatch = 0,
     bool DryRun = false,
