@@ -145,9 +145,11 @@ internal sealed class Syncer(
 /// <summary>Writes a commit's files (sparse patterns, submodules) into a worktree directory.</summary>
 internal sealed class Checkout(GitSyncOptions options, SparsePatterns? sparse, Submodules submodules)
 {
-    public void Write(Repository repo, Commit commit, string dir, CancellationToken cancellationToken)
+    /// <summary>Writes the files; returns the paths the sparse patterns left out.</summary>
+    public IReadOnlyList<string> Write(Repository repo, Commit commit, string dir, CancellationToken cancellationToken)
     {
         var writer = new TreeWriter(sparse, options.GroupWrite);
         writer.Write(commit.Tree, dir, "", options.Submodules == SubmoduleMode.Off ? null : (path, sha, into) => submodules.Write(repo, commit, path, sha, into, level: 1, cancellationToken), cancellationToken);
+        return writer.Skipped;
     }
 }

@@ -14,8 +14,13 @@ internal sealed class TreeWriter(SparsePatterns? sparse, bool groupWrite)
     private const UnixFileMode Regular = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
     private const UnixFileMode Executable = Regular | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
+    private readonly List<string> _skipped = [];
+
     /// <summary>The files written so far.</summary>
     public int Files { get; private set; }
+
+    /// <summary>The paths the sparse patterns left out (the worktree's index drops them, so git sees no deletion).</summary>
+    public IReadOnlyList<string> Skipped => _skipped;
 
     /// <summary>
     /// Writes <paramref name="tree"/> into <paramref name="dir"/> (which exists). <paramref name="prefix"/> is the tree's
@@ -52,6 +57,9 @@ internal sealed class TreeWriter(SparsePatterns? sparse, bool groupWrite)
                 case Mode.GitLink when Included(path):
                     Directory.CreateDirectory(target);
                     gitlink?.Invoke(path, entry.Target.Sha, target);
+                    break;
+                case Mode.NonExecutableFile or Mode.NonExecutableGroupWritableFile or Mode.ExecutableFile or Mode.SymbolicLink or Mode.GitLink:
+                    _skipped.Add(path);
                     break;
             }
         }

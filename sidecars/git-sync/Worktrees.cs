@@ -54,7 +54,7 @@ internal sealed class Worktrees(GitSyncOptions options, TimeProvider time, ILogg
     /// Writes the worktree of <paramref name="commit"/>: files through <paramref name="fill"/> into a temporary
     /// directory, the worktree's git files, then one rename to <c>.worktrees/&lt;sha&gt;</c>. Returns its path.
     /// </summary>
-    public string Create(Commit commit, Action<string> fill)
+    public string Create(Commit commit, Func<string, IReadOnlyList<string>> fill)
     {
         var sha = commit.Sha;
         var final = PathOf(sha);
@@ -69,8 +69,9 @@ internal sealed class Worktrees(GitSyncOptions options, TimeProvider time, ILogg
         Directory.CreateDirectory(temp);
         try
         {
-            fill(temp);
+            var skipped = fill(temp);
             Register(sha, temp);
+            WriteIndex(temp, commit, skipped);
             Directory.Move(temp, final);
         }
         catch
@@ -202,6 +203,22 @@ internal sealed class Worktrees(GitSyncOptions options, TimeProvider time, ILogg
         File.WriteAllText(Path.Join(admin, "HEAD"), sha + "\n");
         var relative = Path.GetRelativePath(PathOf(sha), admin);
         File.WriteAllText(Path.Join(worktree, ".git"), "gitdir: " + relative + "\n");
+    }
+
+    /// <summary>
+    /// The worktree's index, as a checkout leaves it: <c>git status</c> in the published tree says clean (an app or a
+    /// hook may ask), and a path the sparse patterns left out is not in it (git's skip-worktree, in effect).
+    /// </summary>
+    private static void WriteIndex(string worktree, Commit commit, IReadOnlyList<string> skipped)
+    {
+        using var repo = new Repository(worktree);
+        repo.Index.Replace(repo.Lookup<Commit>(commit.Sha).Tree);
+        foreach (var path in skipped)
+        {
+            repo.Index.Remove(path);
+        }
+
+        repo.Index.Write();
     }
 
     private void TryDelete(string path)
