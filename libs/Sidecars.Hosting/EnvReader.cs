@@ -199,48 +199,48 @@ public sealed class EnvReader
     {
         Record(name, defaultValue.ToString(CultureInfo.InvariantCulture), description, aliases);
         var (raw, source) = Read(name, aliases);
-        if (raw is null)
-        {
-            return defaultValue;
-        }
+        return raw is not null && TryInt(raw, source, min, max, out var value) ? value : defaultValue;
+    }
 
-        if (!int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+    private bool TryInt(string raw, string source, int min, int max, out int value)
+    {
+        if (!int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
         {
             Error(source, $"'{raw}' is not a whole number");
-            return defaultValue;
+            return false;
         }
 
         if (value < min || value > max)
         {
             Error(source, $"{value} is out of range ({min} to {max})");
-            return defaultValue;
+            return false;
         }
 
-        return value;
+        return true;
     }
 
     public TimeSpan Duration(string name, TimeSpan defaultValue, string description, TimeSpan? min = null, TimeSpan? max = null, IReadOnlyList<string>? aliases = null)
     {
         Record(name, Hosting.Duration.Format(defaultValue), description, aliases);
         var (raw, source) = Read(name, aliases);
-        if (raw is null)
-        {
-            return defaultValue;
-        }
+        return raw is not null && TryDuration(raw, source, min, max, out var value) ? value : defaultValue;
+    }
 
-        if (!Hosting.Duration.TryParse(raw, out var value))
+    private bool TryDuration(string raw, string source, TimeSpan? min, TimeSpan? max, out TimeSpan value)
+    {
+        if (!Hosting.Duration.TryParse(raw, out value))
         {
             Error(source, $"'{raw}' is not a duration (examples: 250ms, 10s, 1m30s)");
-            return defaultValue;
+            return false;
         }
 
         if ((min is { } lo && value < lo) || (max is { } hi && value > hi))
         {
             Error(source, $"{raw} is out of range ({Hosting.Duration.Format(min ?? TimeSpan.Zero)} to {(max is { } m ? Hosting.Duration.Format(m) : "unbounded")})");
-            return defaultValue;
+            return false;
         }
 
-        return value;
+        return true;
     }
 
     /// <summary>An absolute <c>http://</c> or <c>https://</c> URL, or null when unset.</summary>
@@ -353,24 +353,7 @@ public sealed class EnvReader
     {
         Record(name, defaultText, description, aliases);
         var (raw, source) = Read(name, aliases);
-        if (raw is null)
-        {
-            return null;
-        }
-
-        if (!int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-        {
-            Error(source, $"'{raw}' is not a whole number");
-            return null;
-        }
-
-        if (value < min || value > max)
-        {
-            Error(source, $"{value} is out of range ({min} to {max})");
-            return null;
-        }
-
-        return value;
+        return raw is not null && TryInt(raw, source, min, max, out var value) ? value : null;
     }
 
     /// <summary>A duration that may be left unset (null); see <see cref="OptionalInt"/>.</summary>
@@ -378,24 +361,7 @@ public sealed class EnvReader
     {
         Record(name, defaultText, description, aliases);
         var (raw, source) = Read(name, aliases);
-        if (raw is null)
-        {
-            return null;
-        }
-
-        if (!Hosting.Duration.TryParse(raw, out var value))
-        {
-            Error(source, $"'{raw}' is not a duration (examples: 250ms, 10s, 1m30s)");
-            return null;
-        }
-
-        if ((min is { } lo && value < lo) || (max is { } hi && value > hi))
-        {
-            Error(source, $"{raw} is out of range ({Hosting.Duration.Format(min ?? TimeSpan.Zero)} to {(max is { } m ? Hosting.Duration.Format(m) : "unbounded")})");
-            return null;
-        }
-
-        return value;
+        return raw is not null && TryDuration(raw, source, min, max, out var value) ? value : null;
     }
 
     /// <summary>

@@ -54,6 +54,12 @@ internal static class GitConfigText
             }
 
             i++; // the ':'
+            if (i == text.Length)
+            {
+                problem = $"key \"{key}\": no value (write \"\" for an empty one)";
+                return [];
+            }
+
             string value;
             if (i < text.Length && text[i] == '"')
             {
