@@ -54,7 +54,7 @@ var code = await Sidecar.RunAsync(
                 sp.GetRequiredService<Fetcher>(),
                 sp.GetRequiredService<Worktrees>(),
                 sp.GetRequiredService<Checkout>(),
-                Hooks.PrePublish(options),
+                Hooks.PrePublish(options, sp.GetRequiredService<GitSyncMetrics>(), sp.GetRequiredService<ILoggerFactory>()),
                 sp.GetRequiredService<ILogger<Syncer>>()));
             services.AddSingleton<StatusFiles>();
             services.AddHostedService<SyncLoop>();

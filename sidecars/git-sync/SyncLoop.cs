@@ -22,24 +22,20 @@ internal sealed class SyncLoop(
     IReadOnlyList<HookRunner> hooks,
     CredentialResolver credentials,
     GitSyncMetrics metrics,
-    Readiness readiness,
     ExitStatus exit,
     IHostApplicationLifetime lifetime,
     ILogger<SyncLoop> logger) : BackgroundService
 {
-    public const string ReadinessCheck = "sync";
-
     private bool _hooksSent;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        readiness.NotReady(ReadinessCheck, "no sync has succeeded yet");
         using var signal = options.SyncOnSignal is { } number
             ? PosixSignalRegistration.Create((PosixSignal)number, context =>
             {
                 context.Cancel = true;
-                Log.SyncRequested(logger, "signal");
+                Log.PauseCutShort(logger, "signal");
                 trigger.Request();
             })
             : null;
@@ -101,7 +97,7 @@ internal sealed class SyncLoop(
             {
                 if (await trigger.WaitAsync(state.Synced ? options.Period : options.InitPeriod, stoppingToken))
                 {
-                    Log.SyncRequested(logger, "trigger");
+                    Log.PauseCutShort(logger, "trigger");
                 }
             }
             catch (OperationCanceledException)
@@ -150,7 +146,7 @@ internal sealed class SyncLoop(
     {
         status.ClearError();
         metrics.SyncDone(new SyncReport(outcome.Changed ? SyncStatus.Success : SyncStatus.Noop, elapsed, outcome.BytesFetched, null));
-        metrics.ConsecutiveFailures(0);
+        metrics.SetConsecutiveFailures(0);
         if (outcome.Changed)
         {
             Log.Synced(logger, options.Ref, outcome.NewSha, outcome.OldSha, outcome.BytesFetched, (long)elapsed.TotalMilliseconds);
@@ -162,15 +158,15 @@ internal sealed class SyncLoop(
             Log.SyncUnchanged(logger, options.Ref, outcome.NewSha, (long)elapsed.TotalMilliseconds);
         }
 
+        // /, /readyz and the metrics read this (HttpApi).
         state.Succeeded(outcome.NewSha);
-        readiness.Ready(ReadinessCheck);
     }
 
     private void Failed(SyncException error, TimeSpan elapsed, int failures)
     {
         var message = RepoUrl.RedactText(error.Message);
         metrics.SyncDone(new SyncReport(SyncStatus.Error, elapsed, 0, error.Kind));
-        metrics.ConsecutiveFailures(failures);
+        metrics.SetConsecutiveFailures(failures);
         Log.SyncFailed(logger, options.Ref, error.Kind.ToString().ToLowerInvariant(), failures, message);
         status.Error(options.Ref, error.Kind, message, failures);
     }
