@@ -131,6 +131,20 @@ internal sealed class CredentialResolver
         return user is not null ? new NetworkCredential(user, "") : null;
     }
 
+    /// <summary>
+    /// The answer to libgit2's credentials callback: the user name and password for the URL it asks about, or
+    /// libgit2's default (none) when there are none.
+    /// </summary>
+    public LibGit2Sharp.Credentials Provide(string url, string? usernameFromUrl, LibGit2Sharp.SupportedCredentialTypes types)
+    {
+        if (types.HasFlag(LibGit2Sharp.SupportedCredentialTypes.UsernamePassword) && For(url) is { } found)
+        {
+            return new LibGit2Sharp.UsernamePasswordCredentials { Username = found.UserName, Password = found.Password };
+        }
+
+        return new LibGit2Sharp.DefaultCredentials();
+    }
+
     private IEnumerable<Candidate> Candidates()
     {
         foreach (var c in _configured)

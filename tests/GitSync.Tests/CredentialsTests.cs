@@ -110,6 +110,16 @@ public sealed class CredentialsTests : IDisposable
         AssertCredential("ghp_token", "", resolver.For("https://ghp_token@other.example.com/x.git"));
     }
 
+    [Fact]
+    public void Libgit2_s_callback_gets_the_user_name_and_password_or_its_default()
+    {
+        var resolver = Resolver(Create(Repo, new Dictionary<string, string> { ["GITSYNC_USERNAME"] = "me", ["GITSYNC_PASSWORD"] = "pw" }));
+        var found = Assert.IsType<LibGit2Sharp.UsernamePasswordCredentials>(resolver.Provide(Repo, null, LibGit2Sharp.SupportedCredentialTypes.UsernamePassword));
+        Assert.Equal(("me", "pw"), (found.Username, found.Password));
+        Assert.IsType<LibGit2Sharp.DefaultCredentials>(resolver.Provide("https://elsewhere.example.com/x", null, LibGit2Sharp.SupportedCredentialTypes.UsernamePassword));
+        Assert.IsType<LibGit2Sharp.DefaultCredentials>(resolver.Provide(Repo, null, LibGit2Sharp.SupportedCredentialTypes.Default));
+    }
+
     public void Dispose() => _http.Dispose();
 
     private static void AssertCredential(string user, string password, NetworkCredential? actual)
