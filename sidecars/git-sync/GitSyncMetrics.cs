@@ -68,7 +68,7 @@ internal sealed class GitSyncMetrics(TimeProvider? time = null) : IMetricsSource
     public void HookRan(string name, bool ok) => _hookRuns.AddOrUpdate((name, ok), 1, (_, n) => n + 1);
 
     /// <summary>The loop's count of failed syncs in a row (0 after a success).</summary>
-    public void SetConsecutiveFailures(int count) => Interlocked.Exchange(ref _consecutiveFailures, count);
+    public void ConsecutiveFailures(int failures) => Interlocked.Exchange(ref _consecutiveFailures, failures);
 
     public void Write(MetricsText text)
     {

@@ -53,7 +53,7 @@ public sealed class MetricsTests
         time.Advance(TimeSpan.FromSeconds(10));
         metrics.SyncDone(new SyncReport(SyncStatus.Error, TimeSpan.FromSeconds(2), 24, SyncErrorKind.Auth));
         metrics.SyncDone(new SyncReport(SyncStatus.Error, TimeSpan.FromSeconds(3), 0, SyncErrorKind.Fetch));
-        metrics.SetConsecutiveFailures(2);
+        metrics.ConsecutiveFailures(2);
         metrics.Fetched();
         metrics.Fetched();
         metrics.AskpassCalled(ok: true);
