@@ -24,6 +24,7 @@ internal sealed class SyncLoop(
     GitSyncMetrics metrics,
     ExitStatus exit,
     IHostApplicationLifetime lifetime,
+    FlagResult commandLine,
     ILogger<SyncLoop> logger) : BackgroundService
 {
     private bool _hooksSent;
@@ -31,6 +32,27 @@ internal sealed class SyncLoop(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        foreach (var warning in commandLine.Warnings)
+        {
+            Log.CommandLineWarning(logger, warning);
+        }
+
+        try
+        {
+            await LoopAsync(stoppingToken);
+        }
+        finally
+        {
+            // The runners belong to the loop: their pending retries end with it.
+            foreach (var hook in hooks)
+            {
+                await hook.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
+    {
         using var signal = options.SyncOnSignal is { } number
             ? PosixSignalRegistration.Create((PosixSignal)number, context =>
             {
@@ -146,7 +168,7 @@ internal sealed class SyncLoop(
     {
         status.ClearError();
         metrics.SyncDone(new SyncReport(outcome.Changed ? SyncStatus.Success : SyncStatus.Noop, elapsed, outcome.BytesFetched, null));
-        metrics.SetConsecutiveFailures(0);
+        metrics.ConsecutiveFailures(0);
         if (outcome.Changed)
         {
             Log.Synced(logger, options.Ref, outcome.NewSha, outcome.OldSha, outcome.BytesFetched, (long)elapsed.TotalMilliseconds);
@@ -166,7 +188,7 @@ internal sealed class SyncLoop(
     {
         var message = RepoUrl.RedactText(error.Message);
         metrics.SyncDone(new SyncReport(SyncStatus.Error, elapsed, 0, error.Kind));
-        metrics.SetConsecutiveFailures(failures);
+        metrics.ConsecutiveFailures(failures);
         Log.SyncFailed(logger, options.Ref, error.Kind.ToString().ToLowerInvariant(), failures, message);
         status.Error(options.Ref, error.Kind, message, failures);
     }
