@@ -16,6 +16,7 @@ internal static partial class EventIds
     // 120-139: fetching.
     public const int ShaFetchRefused = 120;
     public const int VerifyRefused = 121;
+    public const int CloningFullHistory = 122;
 
     // 140-159: the root and the worktrees.
     public const int RootWiped = 140;

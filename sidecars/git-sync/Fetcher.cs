@@ -88,12 +88,13 @@ internal sealed class Fetcher(string url, string reference, int depth, Credentia
         return new RemoteTarget(wanted, name, sha);
     }
 
-    /// <summary>Clones into <paramref name="gitDir"/> (a bare repository that does not exist yet), shallow where possible.</summary>
-    public long Clone(string gitDir, CancellationToken cancellationToken)
+    /// <summary>Clones into <paramref name="gitDir"/> (a bare repository that does not exist yet), shallow where possible
+    /// unless <paramref name="fullHistory"/>.</summary>
+    public long Clone(string gitDir, CancellationToken cancellationToken, bool fullHistory = false)
     {
         long bytes = 0;
         var clone = new CloneOptions(FetchOptions(b => bytes = b, cancellationToken)) { IsBare = true, RecurseSubmodules = false };
-        clone.FetchOptions.Depth = CanShallow ? depth : 0;
+        clone.FetchOptions.Depth = CanShallow && !fullHistory ? depth : 0;
         metrics.Fetched();
         Remote(() => Repository.Clone(_url, gitDir, clone), "clone");
         using (var repo = new Repository(gitDir))
@@ -141,9 +142,8 @@ internal sealed class Fetcher(string url, string reference, int depth, Credentia
             Remote(() => Commands.Fetch(repo, RemoteName, ["+refs/heads/*:refs/gitsync/heads/*", "+refs/tags/*:refs/gitsync/tags/*"], fetch, null), "fetch every branch and tag");
         }
 
-        return HasCommit(repo, target.Sha)
-            ? new FetchResult(target.Sha, bytes, true)
-            : throw new SyncException(SyncErrorKind.Fetch, $"commit {target.Sha} is not on {SafeUrl}");
+        // Still missing: below the shallow boundary, where no branch tip leads (the caller clones the full history).
+        return new FetchResult(target.Sha, bytes, true);
     }
 
     public static bool HasCommit(Repository repo, string sha) =>

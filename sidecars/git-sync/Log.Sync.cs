@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(EventId = EventIds.VerifyRefused, Level = LogLevel.Warning, Message = "Not publishing {Sha}: '{Ref}' is now {Tip}, which does not contain it")]
     public static partial void VerifyRefused(ILogger logger, string @ref, string sha, string tip);
 
+    [LoggerMessage(EventId = EventIds.CloningFullHistory, Level = LogLevel.Warning, Message = "The commit is below the shallow history and {Url} will not send it by name: cloning the full history")]
+    public static partial void CloningFullHistory(ILogger logger, string url);
+
     [LoggerMessage(EventId = EventIds.RootWiped, Level = LogLevel.Warning, Message = "Wiping the contents of {Root}: {Reason}")]
     public static partial void RootWiped(ILogger logger, string root, string reason);
 

@@ -189,8 +189,9 @@ internal sealed class SyncLoop(
         var message = RepoUrl.RedactText(error.Message);
         metrics.SyncDone(new SyncReport(SyncStatus.Error, elapsed, 0, error.Kind));
         metrics.ConsecutiveFailures(failures);
-        Log.SyncFailed(logger, options.Ref, error.Kind.ToString().ToLowerInvariant(), failures, message);
+        // The file first: whoever reacts to the log line finds it written.
         status.Error(options.Ref, error.Kind, message, failures);
+        Log.SyncFailed(logger, options.Ref, error.Kind.ToString().ToLowerInvariant(), failures, message);
     }
 
     private void SendHooks(string sha, string worktree)

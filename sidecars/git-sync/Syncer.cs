@@ -49,6 +49,18 @@ internal sealed class Syncer(
             }
         }
 
+        if (!HasCommit(sha))
+        {
+            // A SHA below the shallow history that no branch tip leads to, on a server that refuses to send a commit by
+            // name: only the full history has it. Cloned beside the repository, then put in its place.
+            bytes += FullHistory(cancellationToken);
+            oldShallow = Shallow.Read(root.GitDir);
+            if (!HasCommit(sha))
+            {
+                throw new SyncException(SyncErrorKind.Fetch, $"commit {sha} is not on {fetcher.SafeUrl}");
+            }
+        }
+
         Shallow.Write(root.GitDir, oldShallow, sha, options.Depth);
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -82,6 +94,31 @@ internal sealed class Syncer(
 
         worktrees.Clean(sha);
         return new SyncOutcome(true, published, sha, bytes, path);
+    }
+
+    private bool HasCommit(string sha)
+    {
+        using var repo = new Repository(root.GitDir);
+        return Fetcher.HasCommit(repo, sha);
+    }
+
+    private long FullHistory(CancellationToken cancellationToken)
+    {
+        Log.CloningFullHistory(logger, fetcher.SafeUrl);
+        var temp = Path.Join(worktrees.Dir, ".tmp-clone-" + Guid.NewGuid().ToString("N")[..8]);
+        var bytes = fetcher.Clone(temp, cancellationToken, fullHistory: true);
+        // The worktrees stay registered: their git files move with the repository.
+        var admin = Path.Join(root.GitDir, "worktrees");
+        if (Directory.Exists(admin))
+        {
+            Directory.Move(admin, Path.Join(temp, "worktrees"));
+        }
+
+        var old = Path.Join(worktrees.Dir, ".tmp-old-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.Move(root.GitDir, old);
+        Directory.Move(temp, root.GitDir);
+        Directory.Delete(old, recursive: true);
+        return bytes;
     }
 
     private static async Task RunPrePublishAsync(IHook hook, string sha, string path, CancellationToken cancellationToken)

@@ -154,8 +154,8 @@ public sealed class FeatureTests : IAsyncLifetime
             ["GITSYNC_ERROR_FILE"] = "error.json",
         });
 
-        await sync.WaitForEventAsync(EventIds.SyncFailed, e => e.ToString().Contains("auth", StringComparison.Ordinal));
-        Assert.Contains("\"kind\": \"auth\"", await File.ReadAllTextAsync(Path.Join(sync.Root, "error.json")), StringComparison.Ordinal);
+        var errorFile = Path.Join(sync.Root, "error.json");
+        await Wait.UntilAsync(() => File.Exists(errorFile) && File.ReadAllText(errorFile).Contains("\"kind\": \"auth\"", StringComparison.Ordinal), Timeouts.Converge, "an auth error in the error file");
         await File.WriteAllTextAsync(passwordFile, first);
         await sync.WaitForAsync(v1);
 
