@@ -154,6 +154,43 @@ public sealed class GitServerTests : IAsyncLifetime
         Assert.Equal(1, await repo.CommitCountAsync());
     }
 
+    [Fact]
+    public async Task A_request_whose_backend_outlives_the_timeout_is_cut_off()
+    {
+        await _server.CreateRepoAsync("slow");
+        _server.BackendTimeout = TimeSpan.FromSeconds(1);
+        using var client = new HttpClient { Timeout = Timeouts.Converge };
+        // A body that promises 1000 bytes and stalls inside its first pkt-line: upload-pack waits for the rest.
+        using var body = new StalledContent(1000);
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-git-upload-pack-request");
+        var post = client.PostAsync(new Uri(_server.Url("slow") + "/git-upload-pack"), body);
+
+        await Wait.UntilAsync(() => _server.Requests.Any(r => r.IsUploadPack), Timeouts.Converge, "the stalled request to be cut off");
+        body.Release();
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => post);
+        Assert.True(Assert.Single(_server.Requests).Aborted);
+    }
+
+    private sealed class StalledContent(long length) : HttpContent
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _release.TrySetResult();
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync("0032want"u8.ToArray());
+            await stream.FlushAsync();
+            await _release.Task;
+        }
+
+        protected override bool TryComputeLength(out long length1)
+        {
+            length1 = length;
+            return true;
+        }
+    }
+
     private Task<CommandResult> CloneAsync(string url, params string[] options)
     {
         var target = Path.Combine(_dir, "clone");

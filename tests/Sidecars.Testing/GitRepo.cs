@@ -256,7 +256,7 @@ public sealed class GitRepo
 
     private async Task RunFastImportAsync(string stream, CancellationToken cancellationToken)
     {
-        var psi = new ProcessStartInfo("git")
+        var psi = new ProcessStartInfo(Command.Require("git"))
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -14,7 +14,8 @@ namespace Sidecars.Testing;
 /// <summary>One request the Git server answered. The Authorization header's value is never kept, only whether it came.</summary>
 /// <param name="Chunked">The request body came with chunked transfer encoding (no Content-Length).</param>
 /// <param name="ContentEncoding">The request body's Content-Encoding (git gzips larger fetch requests), or empty.</param>
-public sealed record GitRequest(string Method, string Path, string Query, int Status, bool HadAuthorization, string? User, bool Chunked, string ContentEncoding)
+/// <param name="Aborted">The backend was killed and the connection dropped (timeout or client gone), whatever status went out.</param>
+public sealed record GitRequest(string Method, string Path, string Query, int Status, bool HadAuthorization, string? User, bool Chunked, string ContentEncoding, bool Aborted)
 {
     /// <summary>A fetch or clone that asked for objects (a smart-HTTP upload-pack POST), as opposed to ref discovery.</summary>
     public bool IsUploadPack => Method == "POST" && Path.EndsWith("/git-upload-pack", StringComparison.Ordinal);
@@ -40,8 +41,8 @@ public sealed record GitRequest(string Method, string Path, string Query, int St
 /// </summary>
 public sealed class GitHttpServer : IAsyncDisposable
 {
-    /// <summary>A request's backend is killed after this; far above any request the tests make.</summary>
-    public static readonly TimeSpan BackendTimeout = TimeSpan.FromMinutes(2);
+    /// <summary>A request's backend is killed after this by default; far above any request the tests make.</summary>
+    public static readonly TimeSpan DefaultBackendTimeout = TimeSpan.FromMinutes(2);
 
     private readonly IPAddress _bind;
     private readonly Lock _gate = new();
@@ -64,6 +65,9 @@ public sealed class GitHttpServer : IAsyncDisposable
     public string Root { get; }
 
     public int Port { get; private set; }
+
+    /// <summary>How long one request's <c>git http-backend</c> may run before it is killed and the connection dropped.</summary>
+    public TimeSpan BackendTimeout { get; set; } = DefaultBackendTimeout;
 
     public bool IsRunning => _app is not null;
 
@@ -195,6 +199,7 @@ public sealed class GitHttpServer : IAsyncDisposable
         var request = context.Request;
         var hadAuthorization = request.Headers.Authorization.Count > 0;
         var user = Authenticate(request);
+        var aborted = false;
         if (user is null)
         {
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
@@ -202,12 +207,12 @@ public sealed class GitHttpServer : IAsyncDisposable
         }
         else
         {
-            await RunBackendAsync(context, user.Length == 0 ? null : user);
+            aborted = !await RunBackendAsync(context, user.Length == 0 ? null : user);
         }
 
         lock (_gate)
         {
-            _requests.Add(new GitRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value?.TrimStart('?') ?? "", context.Response.StatusCode, hadAuthorization, user is { Length: > 0 } ? user : null, request.ContentLength is null && request.Headers.TransferEncoding.Count > 0, request.Headers.ContentEncoding.ToString()));
+            _requests.Add(new GitRequest(request.Method, request.Path.Value ?? "", request.QueryString.Value?.TrimStart('?') ?? "", context.Response.StatusCode, hadAuthorization, user is { Length: > 0 } ? user : null, request.ContentLength is null && request.Headers.TransferEncoding.Count > 0, request.Headers.ContentEncoding.ToString(), aborted));
         }
     }
 
@@ -245,11 +250,14 @@ public sealed class GitHttpServer : IAsyncDisposable
         return colon > 0 && decoded[..colon] == creds.User && decoded[(colon + 1)..] == creds.Password ? creds.User : null;
     }
 
-    /// <summary>Runs <c>git http-backend</c> as RFC 3875 asks: request meta-variables in, body on stdin, CGI response out.</summary>
-    private async Task RunBackendAsync(HttpContext context, string? user)
+    /// <summary>
+    /// Runs <c>git http-backend</c> as RFC 3875 asks: request meta-variables in, body on stdin, CGI response out.
+    /// False when it was killed (timeout or client gone) and the connection dropped.
+    /// </summary>
+    private async Task<bool> RunBackendAsync(HttpContext context, string? user)
     {
         var request = context.Request;
-        var psi = new ProcessStartInfo("git")
+        var psi = new ProcessStartInfo(Command.Require("git"))
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -318,6 +326,8 @@ public sealed class GitHttpServer : IAsyncDisposable
             }
 
             context.Abort();
+            await stderr;
+            return false;
         }
 
         var errors = await stderr;
@@ -326,6 +336,8 @@ public sealed class GitHttpServer : IAsyncDisposable
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
             await context.Response.WriteAsync(errors, CancellationToken.None);
         }
+
+        return true;
     }
 
     private static async Task CopyBodyAsync(Stream body, Stream stdin, CancellationToken cancellationToken)
@@ -334,9 +346,10 @@ public sealed class GitHttpServer : IAsyncDisposable
         {
             await body.CopyToAsync(stdin, cancellationToken);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
         {
-            // The backend stopped reading (it answered an error early); its answer is what the client gets.
+            // The backend stopped reading (it answered an error early, or was killed): its answer, or the dropped
+            // connection, is what the client gets.
         }
         finally
         {
