@@ -2,6 +2,8 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using Sidecars.Hosting;
+
 namespace Sidecars.ConfigSync;
 
 /// <summary>What the live directory shows through <c>..data</c> now.</summary>
@@ -53,18 +55,18 @@ internal sealed class AtomicPublisher
         // 1. The new set, complete and on disk before anything points to it.
         Directory.CreateDirectory(dataDir, DurableFiles.DirectoryMode);
         DurableFiles.WriteTree(dataDir, files.Files, _fileMode);
-        Native.FsyncDirectory(_dir);
+        PosixFiles.FsyncDirectory(_dir);
 
         // 2. The swap: one rename(2) of a relative link over ..data; readers see the old set or the new one.
         var tempLink = Path.Combine(_dir, DataTempLink);
         DeleteEntry(tempLink);
         File.CreateSymbolicLink(tempLink, dataDirName);
-        Native.Rename(tempLink, Path.Combine(_dir, DataLink));
-        Native.FsyncDirectory(_dir);
+        PosixFiles.Rename(tempLink, Path.Combine(_dir, DataLink));
+        PosixFiles.FsyncDirectory(_dir);
 
         // 3. The names the app opens, and what the swap left behind.
         UpdateUserLinks(files);
-        Native.FsyncDirectory(_dir);
+        PosixFiles.FsyncDirectory(_dir);
         RemoveLeftovers();
     }
 
@@ -175,7 +177,7 @@ internal sealed class AtomicPublisher
             var temp = Path.Combine(_dir, LinkTemp);
             DeleteEntry(temp);
             File.CreateSymbolicLink(temp, target);
-            Native.Rename(temp, path);
+            PosixFiles.Rename(temp, path);
         }
 
         // Links of names the new set no longer has; anything else in the directory is not ours to remove.

@@ -3,6 +3,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using Sidecars.Hosting;
+
 namespace Sidecars.ConfigSync;
 
 /// <summary>Append-only JSON lines in the state directory, each fsynced; bounded by compaction.</summary>
@@ -138,8 +140,8 @@ internal sealed class AuditLog
         var temp = _path + ".tmp";
         File.Delete(temp);
         DurableFiles.WriteNew(temp, buffer.WrittenSpan);
-        Native.Rename(temp, _path);
-        Native.FsyncDirectory(Path.GetDirectoryName(_path)!);
+        PosixFiles.Rename(temp, _path);
+        PosixFiles.FsyncDirectory(Path.GetDirectoryName(_path)!);
         _bytes = buffer.WrittenCount;
         Log.AuditCompacted(_logger, _path, _entries.Count);
     }

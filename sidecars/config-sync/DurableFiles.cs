@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 
+using Sidecars.Hosting;
+
 namespace Sidecars.ConfigSync;
 
 /// <summary>
@@ -51,12 +53,12 @@ internal static class DurableFiles
     {
         if (Directory.Exists(path))
         {
-            Native.FsyncDirectory(path);
+            PosixFiles.FsyncDirectory(path);
             return;
         }
 
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-        Native.Fsync(file, path);
+        PosixFiles.Fsync(file, path);
     }
 
     /// <summary>
@@ -70,7 +72,7 @@ internal static class DurableFiles
         try
         {
             WriteNew(temp, bytes);
-            Native.Rename(temp, path);
+            PosixFiles.Rename(temp, path);
         }
         catch
         {
@@ -78,7 +80,7 @@ internal static class DurableFiles
             throw;
         }
 
-        Native.FsyncDirectory(Path.GetDirectoryName(path)!);
+        PosixFiles.FsyncDirectory(Path.GetDirectoryName(path)!);
     }
 
     /// <summary>
@@ -104,7 +106,7 @@ internal static class DurableFiles
         // Concurrent fsyncs share the file system's journal commits (group commit): with 200 files, one after the
         // other took 1.3 s here, at once far less.
         Parallel.ForEach(paths.Concat(directories), new ParallelOptions { MaxDegreeOfParallelism = ConcurrentFsyncs }, Fsync);
-        Native.FsyncDirectory(root);
+        PosixFiles.FsyncDirectory(root);
     }
 
     /// <summary>Makes every parent directory of <paramref name="file"/> below <paramref name="root"/> (mode 0755).</summary>

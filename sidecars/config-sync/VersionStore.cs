@@ -3,6 +3,8 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+using Sidecars.Hosting;
+
 namespace Sidecars.ConfigSync;
 
 /// <summary>A version that is not (or no longer) in the store: never stored, or pruned. The API answers 404.</summary>
@@ -114,7 +116,7 @@ internal sealed class VersionStore
             Log.StagingLeftoversRemoved(logger, leftovers, stateDir);
         }
 
-        Native.FsyncDirectory(versionsDir);
+        PosixFiles.FsyncDirectory(versionsDir);
         var all = versions.ToImmutable();
         return new VersionStore(stateDir, keep, goodStatus, logger, new Index(all, ReadCurrent(stateDir, all, logger)));
     }
@@ -161,9 +163,9 @@ internal sealed class VersionStore
             Directory.CreateDirectory(filesDir);
             DurableFiles.WriteTree(filesDir, files.Files, mode: null);
             DurableFiles.WriteNew(Path.Combine(staging, MetadataFile), VersionJson.Write(info));
-            Native.FsyncDirectory(staging);
-            Native.Rename(staging, VersionDir(id));
-            Native.FsyncDirectory(_versionsDir);
+            PosixFiles.FsyncDirectory(staging);
+            PosixFiles.Rename(staging, VersionDir(id));
+            PosixFiles.FsyncDirectory(_versionsDir);
         }
         catch
         {
@@ -332,10 +334,10 @@ internal sealed class VersionStore
         foreach (var id in doomed)
         {
             var outgoing = Path.Combine(_tempDir, $"pruned-{id.ToString(IdFormat, CultureInfo.InvariantCulture)}-{DurableFiles.RandomSuffix()}");
-            Native.Rename(VersionDir(id), outgoing);
+            PosixFiles.Rename(VersionDir(id), outgoing);
         }
 
-        Native.FsyncDirectory(_versionsDir);
+        PosixFiles.FsyncDirectory(_versionsDir);
         foreach (var dir in new DirectoryInfo(_tempDir).EnumerateDirectories("pruned-*"))
         {
             dir.Delete(recursive: true);

@@ -28,4 +28,7 @@ internal static class RepoUrl
 
     /// <summary>The URL as it may be logged: a password replaced by <c>***</c>.</summary>
     public static string Redact(string url) => throw new NotImplementedException();
+
+    /// <summary>Any text (a libgit2 message may embed the URL) with every URL's password replaced by <c>***</c>.</summary>
+    public static string RedactText(string text) => throw new NotImplementedException();
 }

@@ -24,5 +24,7 @@ internal sealed class GitSyncMetrics : IMetricsSource
 
     public void HookRan(string name, bool ok) => throw new NotImplementedException();
 
+    public void ConsecutiveFailures(int failures) => throw new NotImplementedException();
+
     public void Write(MetricsText text) => throw new NotImplementedException();
 }

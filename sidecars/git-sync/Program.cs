@@ -42,6 +42,21 @@ var code = await Sidecar.RunAsync(
             services.AddSingleton<SyncTrigger>();
             services.AddSingleton(sp => new CredentialResolver(options, http, sp.GetRequiredService<GitSyncMetrics>()));
             services.AddSingleton(sp => Hooks.AfterPublish(options, http, sp.GetRequiredService<GitSyncMetrics>(), sp.GetRequiredService<ILoggerFactory>()));
+            services.AddSingleton(TimeProvider.System);
+            services.AddSingleton<GitRoot>();
+            services.AddSingleton(sp => Fetcher.FromOptions(options, sp.GetRequiredService<CredentialResolver>(), sp.GetRequiredService<GitSyncMetrics>(), sp.GetRequiredService<ILogger<Fetcher>>()));
+            services.AddSingleton<Worktrees>();
+            services.AddSingleton<Submodules>();
+            services.AddSingleton(sp => new Checkout(options, options.SparseCheckoutFile is { } sparse ? SparsePatterns.Parse(File.ReadAllLines(sparse)) : null, sp.GetRequiredService<Submodules>()));
+            services.AddSingleton(sp => new Syncer(
+                options,
+                sp.GetRequiredService<GitRoot>(),
+                sp.GetRequiredService<Fetcher>(),
+                sp.GetRequiredService<Worktrees>(),
+                sp.GetRequiredService<Checkout>(),
+                Hooks.PrePublish(options),
+                sp.GetRequiredService<ILogger<Syncer>>()));
+            services.AddSingleton<StatusFiles>();
             services.AddHostedService<SyncLoop>();
         },
         MapEndpoints = (app, options) => HttpApi.Map(app),

@@ -1,14 +1,15 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Sidecars.ConfigSync;
+namespace Sidecars.Hosting;
 
 /// <summary>
 /// The libc calls .NET does not offer: rename(2) of a symbolic link that points to a directory (File.Move and
 /// Directory.Move look at the target first and refuse), and fsync(2) of a directory, which makes a rename or a new
-/// entry in it durable (.NET will not open a directory as a file).
+/// entry in it durable (.NET will not open a directory as a file). Every image that publishes files atomically uses
+/// these (config-sync's versions and directory, git-sync's worktree link).
 /// </summary>
-internal static partial class Native
+public static partial class PosixFiles
 {
     // O_RDONLY | O_CLOEXEC: the same on x86_64 and arm64 (O_DIRECTORY is not, and a read-only open of a directory needs no flag).
     private const int OpenReadOnlyCloseOnExec = 0x80000;

@@ -1,11 +1,11 @@
 using Xunit;
 
-namespace Sidecars.ConfigSync.Tests;
+namespace Sidecars.Hosting.Tests;
 
 /// <summary>Why the publisher calls rename(2) itself: .NET's moves refuse the one thing the swap needs.</summary>
-public sealed class NativeTests : IDisposable
+public sealed class PosixFilesTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("configsync-native-").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("posix-files-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -22,7 +22,7 @@ public sealed class NativeTests : IDisposable
         Assert.ThrowsAny<IOException>(() => File.Move(temp, live, overwrite: true));
         Assert.Equal("old", new FileInfo(live).LinkTarget);
 
-        Native.Rename(temp, live);
+        PosixFiles.Rename(temp, live);
 
         Assert.Equal("new", new FileInfo(live).LinkTarget);
         Assert.False(Path.Exists(temp) || new FileInfo(temp).LinkTarget is not null);
@@ -33,8 +33,8 @@ public sealed class NativeTests : IDisposable
     {
         var missing = Path.Combine(_dir, "missing");
 
-        Assert.Contains(missing, Assert.Throws<IOException>(() => Native.Rename(missing, Path.Combine(_dir, "x"))).Message, StringComparison.Ordinal);
-        Assert.Contains(missing, Assert.Throws<IOException>(() => Native.FsyncDirectory(missing)).Message, StringComparison.Ordinal);
-        Native.FsyncDirectory(_dir);
+        Assert.Contains(missing, Assert.Throws<IOException>(() => PosixFiles.Rename(missing, Path.Combine(_dir, "x"))).Message, StringComparison.Ordinal);
+        Assert.Contains(missing, Assert.Throws<IOException>(() => PosixFiles.FsyncDirectory(missing)).Message, StringComparison.Ordinal);
+        PosixFiles.FsyncDirectory(_dir);
     }
 }
