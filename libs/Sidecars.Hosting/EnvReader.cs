@@ -5,7 +5,20 @@ namespace Sidecars.Hosting;
 
 /// <summary>One environment variable an image understands: what the README table and <c>--env</c> list.</summary>
 /// <param name="Aliases">Deprecated old names still accepted for it, or null.</param>
-public sealed record EnvVarSpec(string Name, string Default, string Description, bool Secret = false, IReadOnlyList<string>? Aliases = null);
+/// <param name="IsBool">A boolean, so a command line built on these specs can take it as a switch (<c>--one-time</c>).</param>
+/// <param name="Converted">Deprecated old names read with another unit or meaning (<see cref="EnvReader.Converted"/>), or null.</param>
+public sealed record EnvVarSpec(
+    string Name,
+    string Default,
+    string Description,
+    bool Secret = false,
+    IReadOnlyList<string>? Aliases = null,
+    bool IsBool = false,
+    IReadOnlyList<ConvertedName>? Converted = null);
+
+/// <summary>A deprecated old name whose value the image converts before it stands for the new one (seconds for a duration, say).</summary>
+/// <param name="How">How the old value is read, for the documentation: "seconds, as a number; wins when not 0".</param>
+public sealed record ConvertedName(string OldName, string How);
 
 /// <summary>A deprecated old name that was set: logged at start (names only, never the value).</summary>
 /// <param name="Overrode">The new name was set too, and the old one won.</param>
@@ -148,7 +161,7 @@ public sealed class EnvReader
 
     public bool Bool(string name, bool defaultValue, string description, IReadOnlyList<string>? aliases = null)
     {
-        Record(name, defaultValue ? "true" : "false", description, aliases);
+        Record(name, defaultValue ? "true" : "false", description, aliases, isBool: true);
         var (raw, source) = Read(name, aliases);
         if (raw is null)
         {
@@ -186,54 +199,55 @@ public sealed class EnvReader
     {
         Record(name, defaultValue.ToString(CultureInfo.InvariantCulture), description, aliases);
         var (raw, source) = Read(name, aliases);
-        if (raw is null)
-        {
-            return defaultValue;
-        }
+        return raw is not null && TryInt(raw, source, min, max, out var value) ? value : defaultValue;
+    }
 
-        if (!int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+    private bool TryInt(string raw, string source, int min, int max, out int value)
+    {
+        if (!int.TryParse(raw.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value))
         {
             Error(source, $"'{raw}' is not a whole number");
-            return defaultValue;
+            return false;
         }
 
         if (value < min || value > max)
         {
             Error(source, $"{value} is out of range ({min} to {max})");
-            return defaultValue;
+            return false;
         }
 
-        return value;
+        return true;
     }
 
     public TimeSpan Duration(string name, TimeSpan defaultValue, string description, TimeSpan? min = null, TimeSpan? max = null, IReadOnlyList<string>? aliases = null)
     {
         Record(name, Hosting.Duration.Format(defaultValue), description, aliases);
         var (raw, source) = Read(name, aliases);
-        if (raw is null)
-        {
-            return defaultValue;
-        }
+        return raw is not null && TryDuration(raw, source, min, max, out var value) ? value : defaultValue;
+    }
 
-        if (!Hosting.Duration.TryParse(raw, out var value))
+    private bool TryDuration(string raw, string source, TimeSpan? min, TimeSpan? max, out TimeSpan value)
+    {
+        if (!Hosting.Duration.TryParse(raw, out value))
         {
             Error(source, $"'{raw}' is not a duration (examples: 250ms, 10s, 1m30s)");
-            return defaultValue;
+            return false;
         }
 
         if ((min is { } lo && value < lo) || (max is { } hi && value > hi))
         {
             Error(source, $"{raw} is out of range ({Hosting.Duration.Format(min ?? TimeSpan.Zero)} to {(max is { } m ? Hosting.Duration.Format(m) : "unbounded")})");
-            return defaultValue;
+            return false;
         }
 
-        return value;
+        return true;
     }
 
     /// <summary>An absolute <c>http://</c> or <c>https://</c> URL, or null when unset.</summary>
     public Uri? HttpUrl(string name, string description, IReadOnlyList<string>? aliases = null)
     {
-        var raw = OptionalString(name, description, aliases: aliases);
+        Record(name, "", description, aliases);
+        var (raw, source) = Read(name, aliases);
         if (raw is null)
         {
             return null;
@@ -241,7 +255,7 @@ public sealed class EnvReader
 
         if (!Uri.TryCreate(raw.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.Host.Length == 0)
         {
-            Error(name, $"'{raw}' is not an absolute http:// or https:// URL");
+            Error(source, $"'{raw}' is not an absolute http:// or https:// URL");
             return null;
         }
 
@@ -332,6 +346,57 @@ public sealed class EnvReader
     }
 
     /// <summary>
+    /// A whole number that may be left unset (null), for a setting whose absence means something else than any number
+    /// (kubernetes/git-sync's GITSYNC_INIT_MAX_FAILURES: unset follows GITSYNC_MAX_FAILURES).
+    /// </summary>
+    public int? OptionalInt(string name, string description, int min = int.MinValue, int max = int.MaxValue, string defaultText = "", IReadOnlyList<string>? aliases = null)
+    {
+        Record(name, defaultText, description, aliases);
+        var (raw, source) = Read(name, aliases);
+        return raw is not null && TryInt(raw, source, min, max, out var value) ? value : null;
+    }
+
+    /// <summary>A duration that may be left unset (null); see <see cref="OptionalInt"/>.</summary>
+    public TimeSpan? OptionalDuration(string name, string description, TimeSpan? min = null, TimeSpan? max = null, string defaultText = "", IReadOnlyList<string>? aliases = null)
+    {
+        Record(name, defaultText, description, aliases);
+        var (raw, source) = Read(name, aliases);
+        return raw is not null && TryDuration(raw, source, min, max, out var value) ? value : null;
+    }
+
+    /// <summary>
+    /// A deprecated old name of <paramref name="newName"/> (declared before) whose value needs converting: another unit
+    /// (kubernetes/git-sync's GIT_SYNC_WAIT, seconds, for GITSYNC_PERIOD) or meaning. Returns its raw value, or null
+    /// when unset; the caller converts it and reports a bad value with <see cref="Error"/> under
+    /// <paramref name="oldName"/>. A set one is recorded in <see cref="Deprecated"/> (names only), as overriding when
+    /// the new name or one of its plain aliases is set too; the caller decides whether it wins.
+    /// </summary>
+    public string? Converted(string newName, string oldName, string how)
+    {
+        var index = _specs.FindIndex(s => s.Name == newName);
+        if (index < 0)
+        {
+            throw new InvalidOperationException($"declare {newName} before its old name {oldName}");
+        }
+
+        if (!_declared.Add(oldName))
+        {
+            throw new InvalidOperationException($"{oldName} is declared twice");
+        }
+
+        var spec = _specs[index];
+        _specs[index] = spec with { Converted = [.. spec.Converted ?? [], new ConvertedName(oldName, how)] };
+        if (Raw(oldName) is not { } value)
+        {
+            return null;
+        }
+
+        var newSet = Raw(newName) is not null || (spec.Aliases ?? []).Any(a => Raw(a) is not null);
+        _deprecated.Add(new DeprecatedName(oldName, newName, Overrode: newSet));
+        return value;
+    }
+
+    /// <summary>
     /// A secret given directly as <c>NAME</c> or as <c>NAME_FILE</c>, the path of a file holding it (a Kubernetes
     /// Secret mount). Both set is one error. The value never appears in an error, a log line or a
     /// <see cref="SecretSource.ToString"/>. The file is re-read when it changes, a kubelet <c>..data</c> swap
@@ -391,7 +456,7 @@ public sealed class EnvReader
         return (value, source);
     }
 
-    private void Record(string name, string defaultValue, string description, IReadOnlyList<string>? aliases, bool secret = false)
+    private void Record(string name, string defaultValue, string description, IReadOnlyList<string>? aliases, bool secret = false, bool isBool = false)
     {
         foreach (var declared in (aliases ?? []).Prepend(name))
         {
@@ -401,6 +466,6 @@ public sealed class EnvReader
             }
         }
 
-        _specs.Add(new EnvVarSpec(name, defaultValue, description, secret, aliases is { Count: > 0 } ? aliases : null));
+        _specs.Add(new EnvVarSpec(name, defaultValue, description, secret, aliases is { Count: > 0 } ? aliases : null, isBool));
     }
 }

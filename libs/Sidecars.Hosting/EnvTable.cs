@@ -18,6 +18,11 @@ internal static class EnvTable
                     .AppendJoin(", ", aliases.Select(a => $"`{a}`")).Append(", still read; it wins when both are set)");
             }
 
+            foreach (var converted in spec.Converted ?? [])
+            {
+                sb.Append(" (deprecated old name `").Append(converted.OldName).Append("`, still read: ").Append(converted.How).Append(')');
+            }
+
             sb.Append(" |\n");
         }
 

@@ -79,7 +79,7 @@ public sealed class EnvReaderTests
         var env = Env();
         env.Duration("INTERVAL", TimeSpan.FromMilliseconds(1500), "how often");
         env.Bool("FLAG", false, "a flag");
-        Assert.Equal([new EnvVarSpec("INTERVAL", "1.5s", "how often"), new EnvVarSpec("FLAG", "false", "a flag")], env.Specs);
+        Assert.Equal([new EnvVarSpec("INTERVAL", "1.5s", "how often"), new EnvVarSpec("FLAG", "false", "a flag", IsBool: true)], env.Specs);
     }
 
     [Fact]
@@ -405,5 +405,54 @@ public sealed class EnvReaderTests
         var uri = env.HttpUrl("U", "u");
         Assert.Equal(valid, uri is not null);
         Assert.Equal(valid ? 0 : 1, env.Errors.Count);
+    }
+
+    [Fact]
+    public void A_URL_under_an_old_name_is_refused_under_that_name()
+    {
+        var env = Env(("OLD_U", "ftp://x/y"));
+        Assert.Null(env.HttpUrl("U", "u", ["OLD_U"]));
+        Assert.StartsWith("OLD_U: ", Assert.Single(env.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_optional_number_or_duration_is_null_when_unset_and_checked_when_set()
+    {
+        var env = Env(("N", "-3"), ("D", "250ms"), ("BAD_N", "x"), ("LOW_D", "1ms"));
+        Assert.Null(env.OptionalInt("UNSET_N", "n"));
+        Assert.Null(env.OptionalDuration("UNSET_D", "d"));
+        Assert.Equal(-3, env.OptionalInt("N", "n"));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), env.OptionalDuration("D", "d"));
+        Assert.Empty(env.Errors);
+
+        Assert.Null(env.OptionalInt("BAD_N", "n"));
+        Assert.Null(env.OptionalDuration("LOW_D", "d", min: TimeSpan.FromMilliseconds(10)));
+        Assert.Collection(
+            env.Errors,
+            e => Assert.StartsWith("BAD_N: 'x' is not a whole number", e, StringComparison.Ordinal),
+            e => Assert.StartsWith("LOW_D: 1ms is out of range", e, StringComparison.Ordinal));
+        Assert.Equal("", env.Specs.Single(s => s.Name == "N").Default);
+    }
+
+    [Fact]
+    public void A_converted_old_name_gives_its_raw_value_is_reported_as_deprecated_and_is_listed_with_the_new_name()
+    {
+        var env = Env(("OLD_WAIT", "1.5"), ("PERIOD", "5s"));
+        env.Duration("PERIOD", TimeSpan.FromSeconds(10), "pause");
+        Assert.Equal("1.5", env.Converted("PERIOD", "OLD_WAIT", "seconds"));
+        Assert.Null(env.Converted("PERIOD", "OLDER_WAIT", "minutes"));
+        Assert.Equal([new DeprecatedName("OLD_WAIT", "PERIOD", Overrode: true)], env.Deprecated);
+        Assert.Equal(["OLD_WAIT", "OLDER_WAIT"], env.Specs.Single().Converted!.Select(c => c.OldName));
+        Assert.Throws<InvalidOperationException>(() => env.Converted("PERIOD", "OLD_WAIT", "seconds"));
+        Assert.Throws<InvalidOperationException>(() => env.Converted("UNDECLARED", "X", "y"));
+    }
+
+    [Fact]
+    public void A_converted_old_name_alone_does_not_override()
+    {
+        var env = Env(("OLD_WAIT", "1.5"));
+        env.Duration("PERIOD", TimeSpan.FromSeconds(10), "pause", aliases: ["OLD_PERIOD"]);
+        _ = env.Converted("PERIOD", "OLD_WAIT", "seconds");
+        Assert.Equal([new DeprecatedName("OLD_WAIT", "PERIOD", Overrode: false)], env.Deprecated);
     }
 }
