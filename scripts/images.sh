@@ -252,7 +252,7 @@ if $local_base; then
     'CMD ["redis-server","--save","","--appendonly","no","--protected-mode","no","--bind","* -::*"]'
   # git-sync's ssh and the libraries it loads are copied from here into the local base (the Dockerfile's git-sync stage):
   # the same Debian 12 the base is cut from. Only when git-sync is built: the other images do not need it.
-  if printf '%s\n' "${requested[@]}" | grep -qx git-sync; then
+  if [[ " ${requested[*]} " == *" git-sync "* ]]; then
     debootstrap_image "$local_ssh_image" openssh-client
   fi
 fi

@@ -60,6 +60,35 @@ public sealed class GitSyncImageTests(ImagesFixture images, ITestOutputHelper ou
         Assert.Contains("userknownhostsfile /tmp/.ssh/known_hosts /tmp/.ssh/known_hosts2", lines);
     }
 
+    [Fact]
+    public async Task Add_user_appends_an_entry_for_another_uid_at_start_and_fails_with_a_read_only_root()
+    {
+        var name = "git-sync-add-user-" + Guid.NewGuid().ToString("N")[..8];
+        var copy = Path.Combine(Path.GetTempPath(), name + ".passwd");
+        // One sync of a repository nobody serves: it fails, but only after the entry was written at start.
+        string[] run = ["run", "--user", "4242:65533", "-e", "GITSYNC_ADD_USER=true", "-e", "GITSYNC_ONE_TIME=true", "-e", "GITSYNC_REPO=http://127.0.0.1:9/none.git"];
+        try
+        {
+            var writable = await Podman.RunAsync(Timeouts.Startup, [.. run, "--name", name, Tag]);
+            output.WriteLine($"exit {writable.ExitCode}\n{writable.Stdout}\n{writable.Stderr}");
+            (await Podman.RunAsync("cp", name + ":/etc/passwd", copy)).EnsureSuccess("podman cp");
+            var lines = await File.ReadAllLinesAsync(copy);
+            Assert.Contains("git-sync:x:4242:65533::/tmp:/sbin/nologin", lines);
+            Assert.Contains("git-sync:x:65533:65533::/tmp:/sbin/nologin", lines);
+
+            // Read-only, the entry cannot be written: a fatal start error, as the reference's (exit 1).
+            var readOnly = await Podman.RunAsync(Timeouts.Startup, [.. run, "--rm", "--read-only", Tag]);
+            output.WriteLine($"exit {readOnly.ExitCode}\n{readOnly.Stdout}\n{readOnly.Stderr}");
+            Assert.Equal(1, readOnly.ExitCode);
+            Assert.Contains("\"AddUserFailed\"", readOnly.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await Podman.RunAsync("rm", "--force", name);
+            File.Delete(copy);
+        }
+    }
+
     /// <summary>A file's owner, group and mode (octal), as `stat` prints them (.NET has no managed call for the owner).</summary>
     private static async Task<string> StatAsync(string path) =>
         (await Command.RunAsync(Command.Require("stat"), ["--format", "%u:%g %a", path], Timeouts.Request)).EnsureSuccess("stat " + path).Stdout.Trim();
