@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http;
+using Sidecars.Hosting;
 
 namespace Sidecars.ConfigSync;
 
@@ -11,12 +10,15 @@ internal enum Access
 }
 
 /// <summary>
-/// Bearer tokens. Each check reads the secret again, so a rotated Secret counts from its next request. The comparison
-/// is over SHA-256 digests in constant time; an identity is the first 8 hex digits of the token's digest, which names
-/// a token in the audit log without revealing it.
+/// The API's two bearer tokens (write, and read when set). Each check reads the secrets again, so a rotated Secret
+/// counts from its next request; the comparison and the identity (a token's fingerprint, which names it in the audit
+/// log without revealing it) are <see cref="BearerToken"/>'s.
 /// </summary>
 internal sealed class ApiAuth(ConfigSyncOptions options)
 {
+    /// <summary>The variables holding the tokens: withheld from the commands config-sync runs, which need neither.</summary>
+    public static readonly string[] TokenVariables = ["CONFIGSYNC_TOKEN", "CONFIGSYNC_READ_TOKEN"];
+
     public const string ReadOnlyMessage = "the API is read-only: set CONFIGSYNC_TOKEN or CONFIGSYNC_TOKEN_FILE to allow writes";
 
     /// <summary>Null when allowed, with the caller's identity; else the status and the reason.</summary>
@@ -24,7 +26,7 @@ internal sealed class ApiAuth(ConfigSyncOptions options)
     {
         var write = options.Token?.Value;
         var read = options.ReadToken?.Value;
-        var presented = Bearer(ctx.Request.Headers.Authorization.ToString());
+        var presented = BearerToken.From(ctx.Request);
         if (access == Access.Write && string.IsNullOrEmpty(write))
         {
             return (StatusCodes.Status403Forbidden, ReadOnlyMessage, "anonymous");
@@ -33,34 +35,23 @@ internal sealed class ApiAuth(ConfigSyncOptions options)
         var needed = access == Access.Write ? [write!] : string.IsNullOrEmpty(read) ? Array.Empty<string>() : string.IsNullOrEmpty(write) ? [read] : new[] { read, write };
         if (needed.Length == 0)
         {
-            return (0, null, presented is null ? "anonymous" : Identity(presented));
+            return (0, null, presented is null ? "anonymous" : BearerToken.Fingerprint(presented));
         }
 
         if (presented is null)
         {
-            ctx.Response.Headers.WWWAuthenticate = "Bearer realm=\"config-sync\"";
+            BearerToken.Challenge(ctx.Response, "config-sync");
             return (StatusCodes.Status401Unauthorized, "this needs a bearer token (Authorization: Bearer <token>)", "anonymous");
         }
 
         foreach (var token in needed)
         {
-            if (Same(presented, token))
+            if (BearerToken.Matches(presented, token))
             {
-                return (0, null, Identity(presented));
+                return (0, null, BearerToken.Fingerprint(presented));
             }
         }
 
         return (StatusCodes.Status403Forbidden, access == Access.Write ? "the token is not the write token" : "the token is not accepted for reading", "anonymous");
     }
-
-    public static string Identity(string token) => "token:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)))[..8];
-
-    private static string? Bearer(string header)
-    {
-        const string Scheme = "Bearer ";
-        return header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) && header.Length > Scheme.Length ? header[Scheme.Length..].Trim() : null;
-    }
-
-    private static bool Same(string a, string b) =>
-        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(a)), SHA256.HashData(Encoding.UTF8.GetBytes(b)));
 }

@@ -1,3 +1,5 @@
+using Sidecars.Hosting;
+
 namespace Sidecars.ConfigSync;
 
 /// <summary>
@@ -23,7 +25,7 @@ internal sealed class CommandNotifier(IReadOnlyList<string> argv, TimeSpan timeo
             [VersionVariable] = version.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [DirVariable] = dir,
         };
-        var result = await ChildProcess.RunAsync(argv, dir, environment, timeout, cancellationToken);
+        var result = await ChildProcess.RunAsync(argv, dir, environment, ApiAuth.TokenVariables, timeout, cancellationToken);
         var last = result.Output.Count > 0 ? ": " + result.Output[^1] : "";
         return result.Outcome switch
         {

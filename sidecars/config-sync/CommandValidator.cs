@@ -1,3 +1,5 @@
+using Sidecars.Hosting;
+
 namespace Sidecars.ConfigSync;
 
 /// <summary>
@@ -24,7 +26,7 @@ internal sealed class CommandValidator(IReadOnlyList<string> argv, TimeSpan time
         try
         {
             await WriteAsync(files, dir, cancellationToken);
-            var result = await ChildProcess.RunAsync(argv, dir, new Dictionary<string, string> { [StagedDirVariable] = dir }, timeout, cancellationToken);
+            var result = await ChildProcess.RunAsync(argv, dir, new Dictionary<string, string> { [StagedDirVariable] = dir }, ApiAuth.TokenVariables, timeout, cancellationToken);
             return result.Outcome switch
             {
                 ChildOutcome.NotStarted => new ValidationFailure(Name, $"validate command '{argv[0]}' cannot be started: {result.StartError}", []),

@@ -31,14 +31,17 @@ internal sealed class CredentialResolver
         ArgumentNullException.ThrowIfNull(metrics);
     }
 
-    /// <summary>As above, with the askpass outcome reported to <paramref name="askpassCalled"/> (the tests' probe).</summary>
-    internal CredentialResolver(GitSyncOptions options, HttpClient http, Action<bool> askpassCalled, ILogger? logger = null)
+    /// <summary>
+    /// As above, with the askpass outcome reported to <paramref name="askpassCalled"/> (the tests' probe) and the
+    /// askpass time limit set (a loaded test machine can take longer than the reference's second to answer).
+    /// </summary>
+    internal CredentialResolver(GitSyncOptions options, HttpClient http, Action<bool> askpassCalled, ILogger? logger = null, TimeSpan? askpassTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(http);
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _askpass = options.AskpassUrl is { } url ? new Askpass(url, http, askpassCalled) : null;
+        _askpass = options.AskpassUrl is { } url ? new Askpass(url, http, askpassCalled) { Timeout = askpassTimeout ?? Askpass.DefaultTimeout } : null;
         var (repo, user, password) = RepoUrl.Split(options.Repo);
         _repo = repo;
         var configured = new List<Candidate?>();
@@ -99,7 +102,7 @@ internal sealed class CredentialResolver
 
         if (user is not null && password is not null)
         {
-            // git uses what the URL itself carries and asks no helper.
+            // git uses what the URL itself carries and consults no credential store.
             return new NetworkCredential(user, password);
         }
 
@@ -129,6 +132,20 @@ internal sealed class CredentialResolver
 
         // A user without a password in the URL: a token in the user name (https://TOKEN@host/...) works that way.
         return user is not null ? new NetworkCredential(user, "") : null;
+    }
+
+    /// <summary>
+    /// The answer to libgit2's credentials callback: the user name and password for the URL it asks about, or
+    /// libgit2's default (none) when there are none.
+    /// </summary>
+    public LibGit2Sharp.Credentials Provide(string url, string? usernameFromUrl, LibGit2Sharp.SupportedCredentialTypes types)
+    {
+        if (types.HasFlag(LibGit2Sharp.SupportedCredentialTypes.UsernamePassword) && For(url) is { } found)
+        {
+            return new LibGit2Sharp.UsernamePasswordCredentials { Username = found.UserName, Password = found.Password };
+        }
+
+        return new LibGit2Sharp.DefaultCredentials();
     }
 
     private IEnumerable<Candidate> Candidates()

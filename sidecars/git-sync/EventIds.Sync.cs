@@ -11,7 +11,7 @@ internal static partial class EventIds
     public const int OneTimeDone = 104;
     public const int PinnedShaPublished = 105;
     public const int StatusFileFailed = 106;
-    public const int SyncRequested = 107;
+    public const int PauseCutShort = 107;
 
     // 120-139: fetching.
     public const int ShaFetchRefused = 120;

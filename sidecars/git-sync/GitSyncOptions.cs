@@ -175,14 +175,14 @@ internal sealed class GitSyncOptions
         }
 
         RefuseGitHubApp(env);
-        var filter = env.OptionalString("GITSYNC_FILTER", "a partial clone filter: `blob:none`, `blob:limit=<n>[k|m|g]` or `tree:<depth>`") is { } filterText
+        var filter = env.OptionalString("GITSYNC_FILTER", "a partial clone filter: `blob:none`, `blob:limit=<n>` (`k`, `m` or `g` after the number) or `tree:<depth>`") is { } filterText
             ? Checked(env, "GITSYNC_FILTER", ParseFilter(filterText, out var filterProblem), filterProblem)
             : null;
         var addUser = env.Bool("GITSYNC_ADD_USER", false, "add an /etc/passwd entry for the running UID (ssh needs one)", Old("ADD_USER"));
         var verbose = env.Int("GITSYNC_VERBOSE", 0, "log verbosity, 0 to 10 (`-v`)", min: 0, max: 10);
         var git = env.String("GITSYNC_GIT", "git", "the git command, for the behaviours that need a git binary", Old("GIT"));
         _ = env.Bool("GITSYNC_HTTP_PPROF", false, "accepted for compatibility and ignored (Go's profiler has no .NET equivalent here)", Old("HTTP_PPROF"));
-        var triggerToken = env.Secret("GITSYNC_TRIGGER_TOKEN", "bearer token that `POST /sync` requires (ours; unset: `POST /sync` is refused)");
+        var triggerToken = env.Secret("GITSYNC_TRIGGER_TOKEN", "bearer token that `POST /sync` requires (ours)");
         var verify = env.Bool("GITSYNC_VERIFY", false, "publish a commit only when it is reachable from the ref just fetched (ours)");
         return new GitSyncOptions
         {
@@ -512,7 +512,7 @@ internal sealed class GitSyncOptions
             return s;
         }
 
-        problem = $"'{s}' is not a filter this image takes (blob:none, blob:limit=<n>[k|m|g], tree:<depth>)";
+        problem = $"'{s}' is not a filter this image takes (blob:none, blob:limit=<n> with k, m or g after the number, tree:<depth>)";
         return null;
     }
 }

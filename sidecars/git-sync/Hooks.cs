@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Sidecars.GitSync;
 
@@ -15,28 +16,66 @@ internal interface IHook
     Task RunAsync(string sha, string worktree, CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// Runs a hook asynchronously after each publish, as the reference does: only the latest commit runs when several
-/// arrive while one is running or pending; retried with the hook's backoff until it succeeds; in one-time mode one
-/// attempt, whose outcome <see cref="WaitOneTimeAsync"/> returns.
-/// </summary>
-internal sealed class HookRunner : IAsyncDisposable
-{
-    public HookRunner(IHook hook, TimeSpan backoff, bool oneTime, GitSyncMetrics metrics, ILogger logger) => throw new NotImplementedException();
-
-    /// <summary>Queues the hook for this commit, replacing a pending one.</summary>
-    public void Send(string sha, string worktree) => throw new NotImplementedException();
-
-    /// <summary>One-time mode: waits for the single attempt of the last <see cref="Send"/>; true when it succeeded.</summary>
-    public Task<bool> WaitOneTimeAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
-
-    public ValueTask DisposeAsync() => throw new NotImplementedException();
-}
-
 /// <summary>Builds the hooks the options ask for.</summary>
 internal static class Hooks
 {
-    public static IHook? PrePublish(GitSyncOptions options) => throw new NotImplementedException();
+    public const string ExecHookName = "exechook";
+    public const string WebhookName = "webhook";
+    public const string PrePublishName = "pre-publish-exechook";
 
-    public static IReadOnlyList<HookRunner> AfterPublish(GitSyncOptions options, HttpClient http, GitSyncMetrics metrics, ILoggerFactory loggers) => throw new NotImplementedException();
+    /// <summary>
+    /// The pre-publish exec hook, or null. The loop awaits it itself before the link swap (a failure means no
+    /// publish); with <paramref name="metrics"/> each run is counted like the other hooks'.
+    /// </summary>
+    public static IHook? PrePublish(GitSyncOptions options, GitSyncMetrics? metrics = null, ILoggerFactory? loggers = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.PrePublishHook is not { } spec)
+        {
+            return null;
+        }
+
+        var hook = new ExecHook(PrePublishName, spec, (loggers ?? NullLoggerFactory.Instance).CreateLogger<ExecHook>());
+        return metrics is null ? hook : new CountedHook(hook, metrics);
+    }
+
+    /// <summary>A runner for each of the exec hook and the webhook that the options set, started.</summary>
+    public static IReadOnlyList<HookRunner> AfterPublish(GitSyncOptions options, HttpClient http, GitSyncMetrics metrics, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var runners = new List<HookRunner>();
+        if (options.ExecHook is { } exec)
+        {
+            runners.Add(new HookRunner(new ExecHook(ExecHookName, exec, loggers.CreateLogger<ExecHook>()), exec.Backoff, options.OneTime, metrics, loggers.CreateLogger<HookRunner>()));
+        }
+
+        if (options.Webhook is { } web)
+        {
+            runners.Add(new HookRunner(new WebHook(web, http, loggers.CreateLogger<WebHook>()), web.Backoff, options.OneTime, metrics, loggers.CreateLogger<HookRunner>()));
+        }
+
+        return runners;
+    }
+
+    /// <summary>A hook whose runs are counted in <c>git_sync_hook_run_count_total</c> (the pre-publish hook has no runner).</summary>
+    private sealed class CountedHook(IHook inner, GitSyncMetrics metrics) : IHook
+    {
+        public string Name => inner.Name;
+
+        public async Task RunAsync(string sha, string worktree, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await inner.RunAsync(sha, worktree, cancellationToken);
+            }
+            catch (HookFailedException)
+            {
+                metrics.HookRan(inner.Name, ok: false);
+                throw;
+            }
+
+            metrics.HookRan(inner.Name, ok: true);
+        }
+    }
 }

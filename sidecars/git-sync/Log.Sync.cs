@@ -26,8 +26,8 @@ internal static partial class Log
     [LoggerMessage(EventId = EventIds.StatusFileFailed, Level = LogLevel.Warning, Message = "Cannot write {Path}: {Reason}")]
     public static partial void StatusFileFailed(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = EventIds.SyncRequested, Level = LogLevel.Debug, Message = "Sync requested ({Source})")]
-    public static partial void SyncRequested(ILogger logger, string source);
+    [LoggerMessage(EventId = EventIds.PauseCutShort, Level = LogLevel.Debug, Message = "Syncing now ({Source})")]
+    public static partial void PauseCutShort(ILogger logger, string source);
 
     [LoggerMessage(EventId = EventIds.ShaFetchRefused, Level = LogLevel.Debug, Message = "The remote refused to send {Sha} by name: fetching every branch and tag")]
     public static partial void ShaFetchRefused(ILogger logger, string sha);

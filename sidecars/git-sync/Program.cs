@@ -40,7 +40,8 @@ var code = await Sidecar.RunAsync(
             services.AddSingleton<IMetricsSource>(sp => sp.GetRequiredService<GitSyncMetrics>());
             services.AddSingleton<SyncState>();
             services.AddSingleton<SyncTrigger>();
-            services.AddSingleton(sp => new CredentialResolver(options, http, sp.GetRequiredService<GitSyncMetrics>()));
+            services.AddSingleton(flags);
+            services.AddSingleton(sp => new CredentialResolver(options, http, sp.GetRequiredService<GitSyncMetrics>(), sp.GetRequiredService<ILogger<CredentialResolver>>()));
             services.AddSingleton(sp => Hooks.AfterPublish(options, http, sp.GetRequiredService<GitSyncMetrics>(), sp.GetRequiredService<ILoggerFactory>()));
             services.AddSingleton(TimeProvider.System);
             services.AddSingleton<GitRoot>();
@@ -54,7 +55,7 @@ var code = await Sidecar.RunAsync(
                 sp.GetRequiredService<Fetcher>(),
                 sp.GetRequiredService<Worktrees>(),
                 sp.GetRequiredService<Checkout>(),
-                Hooks.PrePublish(options),
+                Hooks.PrePublish(options, sp.GetRequiredService<GitSyncMetrics>(), sp.GetRequiredService<ILoggerFactory>()),
                 sp.GetRequiredService<ILogger<Syncer>>()));
             services.AddSingleton<StatusFiles>();
             services.AddHostedService<SyncLoop>();

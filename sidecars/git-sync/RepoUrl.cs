@@ -40,15 +40,22 @@ internal static partial class RepoUrl
     public static string Redact(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
-        return Parse(url) is { } parts ? Masked(parts) : url;
+        return MaskUnescaped(Parse(url) is { } parts ? Masked(parts) : url);
     }
 
     /// <summary>Any text (an exception message from libgit2, a command line) with every URL in it redacted.</summary>
     public static string RedactText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return UrlWithUserInfo().Replace(text, m => Parse(m.Value) is { } parts ? Masked(parts) : m.Value);
+        return MaskUnescaped(UrlWithUserInfo().Replace(text, m => Parse(m.Value) is { } parts ? Masked(parts) : m.Value));
     }
+
+    /// <summary>
+    /// A password pasted without percent-encoding may hold a '/', which ends the authority before its '@', so the
+    /// URL no longer parses as having a password at all; masking up to the '@' anyway costs at most an odd-looking
+    /// log line (a port and path before an '@' in a path), never a leaked token.
+    /// </summary>
+    private static string MaskUnescaped(string text) => UnescapedPassword().Replace(text, m => m.Groups["head"].Value + Mask + "@");
 
     private static string Masked(UrlParts parts) => parts switch
     {
@@ -95,6 +102,9 @@ internal static partial class RepoUrl
     // The user information runs to the authority's last '@': greedy over everything that cannot end an authority.
     [GeneratedRegex(@"(?<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?<userinfo>[^\s/?#]*)@", RegexOptions.CultureInvariant)]
     private static partial Regex UrlWithUserInfo();
+
+    [GeneratedRegex(@"(?<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@:'""]*:)[^\s@'""]*@", RegexOptions.CultureInvariant)]
+    private static partial Regex UnescapedPassword();
 
     // git's rule: a ':' before any '/' makes an scp-like address (a path with a '/' first is a local path).
     [GeneratedRegex(@"^(?<user>[^@/:\s]+)@[^/:\s]+:", RegexOptions.CultureInvariant)]

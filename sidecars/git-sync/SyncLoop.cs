@@ -22,24 +22,42 @@ internal sealed class SyncLoop(
     IReadOnlyList<HookRunner> hooks,
     CredentialResolver credentials,
     GitSyncMetrics metrics,
-    Readiness readiness,
     ExitStatus exit,
     IHostApplicationLifetime lifetime,
+    FlagResult commandLine,
     ILogger<SyncLoop> logger) : BackgroundService
 {
-    public const string ReadinessCheck = "sync";
-
     private bool _hooksSent;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        readiness.NotReady(ReadinessCheck, "no sync has succeeded yet");
+        foreach (var warning in commandLine.Warnings)
+        {
+            Log.CommandLineWarning(logger, warning);
+        }
+
+        try
+        {
+            await LoopAsync(stoppingToken);
+        }
+        finally
+        {
+            // The runners belong to the loop: their pending retries end with it.
+            foreach (var hook in hooks)
+            {
+                await hook.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
+    {
         using var signal = options.SyncOnSignal is { } number
             ? PosixSignalRegistration.Create((PosixSignal)number, context =>
             {
                 context.Cancel = true;
-                Log.SyncRequested(logger, "signal");
+                Log.PauseCutShort(logger, "signal");
                 trigger.Request();
             })
             : null;
@@ -101,7 +119,7 @@ internal sealed class SyncLoop(
             {
                 if (await trigger.WaitAsync(state.Synced ? options.Period : options.InitPeriod, stoppingToken))
                 {
-                    Log.SyncRequested(logger, "trigger");
+                    Log.PauseCutShort(logger, "trigger");
                 }
             }
             catch (OperationCanceledException)
@@ -162,8 +180,8 @@ internal sealed class SyncLoop(
             Log.SyncUnchanged(logger, options.Ref, outcome.NewSha, (long)elapsed.TotalMilliseconds);
         }
 
+        // /, /readyz and the metrics read this (HttpApi).
         state.Succeeded(outcome.NewSha);
-        readiness.Ready(ReadinessCheck);
     }
 
     private void Failed(SyncException error, TimeSpan elapsed, int failures)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Sidecars.Hosting;
 using Sidecars.Testing;
 using Xunit;
 

@@ -508,4 +508,12 @@ public sealed class OptionsTests
         Assert.Empty(env.Errors);
         Assert.True(o.HttpMetrics);
     }
+
+    [Fact]
+    public void No_description_breaks_the_README_table()
+    {
+        var env = new EnvReader(new Hashtable());
+        _ = GitSyncOptions.Bind(env);
+        Assert.All(env.Specs, s => Assert.DoesNotContain('|', s.Description + string.Concat((s.Converted ?? []).Select(c => c.How))));
+    }
 }

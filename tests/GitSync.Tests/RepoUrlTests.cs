@@ -31,6 +31,8 @@ public sealed class RepoUrlTests
     [InlineData("ssh://git@host/x.git", "ssh://git@host/x.git")]
     [InlineData("git@github.com:org/repo.git", "git@github.com:org/repo.git")]
     [InlineData("https://host/x.git", "https://host/x.git")]
+    [InlineData("https://u:a/b+c=@host/x", "https://u:***@host/x")]
+    [InlineData("https://host:8443/x", "https://host:8443/x")]
     public void Redact_masks_the_password(string url, string expected) => Assert.Equal(expected, RepoUrl.Redact(url));
 
     [Fact]

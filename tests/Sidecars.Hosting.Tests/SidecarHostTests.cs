@@ -88,28 +88,7 @@ public sealed class SidecarHostTests
         var cts = new CancellationTokenSource();
         var run = Task.Run(() => Sidecar.RunAsync(Definition(map), [], environment, synchronized, TextWriter.Synchronized(new StringWriter()), cts.Token));
         var host = new RunningHost { Run = run, Stdout = stdout, Stop = cts };
-        await Wait.UntilAsync(
-            () =>
-            {
-                if (run.IsCompleted)
-                {
-                    throw new InvalidOperationException($"host exited with {run.Result}: {stdout}");
-                }
-
-                lock (synchronized)
-                {
-                    var listening = stdout.ToString().Split('\n').FirstOrDefault(l => l.Contains("\"Listening\"", StringComparison.Ordinal));
-                    if (listening is null)
-                    {
-                        return false;
-                    }
-
-                    host.BaseUri = new Uri(JsonDocument.Parse(listening).RootElement.GetProperty("Address").GetString()!);
-                    return true;
-                }
-            },
-            Timeouts.Startup,
-            "the host to log its address");
+        host.BaseUri = await InProcessHost.WaitForListeningAsync(run, stdout, synchronized);
         return host;
     }
 

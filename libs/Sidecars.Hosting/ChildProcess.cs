@@ -1,9 +1,9 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Sidecars.ConfigSync;
+namespace Sidecars.Hosting;
 
-internal enum ChildOutcome
+public enum ChildOutcome
 {
     Exited,
     TimedOut,
@@ -12,29 +12,31 @@ internal enum ChildOutcome
     NotStarted,
 }
 
-internal sealed record ChildResult(ChildOutcome Outcome, int ExitCode, IReadOnlyList<string> Output, string StartError);
+public sealed record ChildResult(ChildOutcome Outcome, int ExitCode, IReadOnlyList<string> Output, string StartError);
 
 /// <summary>
-/// Runs the validate and notify commands: argv without a shell, a working directory, extra variables, a time limit
+/// Runs an operator's command (config-sync's validate and notify commands, git-sync's exec hooks): argv without a
+/// shell, a working directory, extra variables, variables withheld (secrets the child has no use for), a time limit
 /// that kills the whole process tree, and the last lines of stdout and stderr together in the order they arrived.
 /// The two are separate pipes read side by side, so lines written to both at nearly the same time may come in either
 /// order; one pipe for both would need posix_spawn with dup2, which Process does not offer.
 /// </summary>
-internal static class ChildProcess
+public static class ChildProcess
 {
     public const int MaxLines = 50;
     public const int MaxLineChars = 500;
-
-    // The child needs neither token; it must not be able to read them from its environment.
-    private static readonly string[] Withheld = ["CONFIGSYNC_TOKEN", "CONFIGSYNC_READ_TOKEN"];
 
     public static async Task<ChildResult> RunAsync(
         IReadOnlyList<string> argv,
         string workingDirectory,
         IReadOnlyDictionary<string, string> environment,
+        IReadOnlyCollection<string> withheld,
         TimeSpan timeout,
         CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(argv);
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(withheld);
         var psi = new ProcessStartInfo(argv[0])
         {
             RedirectStandardOutput = true,
@@ -48,7 +50,7 @@ internal static class ChildProcess
             psi.ArgumentList.Add(arg);
         }
 
-        foreach (var name in Withheld)
+        foreach (var name in withheld)
         {
             psi.Environment.Remove(name);
         }
