@@ -15,9 +15,12 @@
 #                  same shape (C library, libgcc_s, OpenSSL, CA certificates, time zones, users 1654 "app" and 65533,
 #                  no shell, no package manager). Also builds the local stand-ins for the unmodified third-party apps
 #                  the image tests run beside the sidecars (localhost/sidecars-nginx:bookworm,
-#                  localhost/sidecars-redis:bookworm, with debootstrap). All are cached: built only when missing.
+#                  localhost/sidecars-redis:bookworm, with debootstrap), and, for git-sync, the full Debian 12 its `ssh`
+#                  is taken from (localhost/sidecars-ssh:bookworm, the Dockerfile's SSH_IMAGE). All are cached: built
+#                  only when missing.
 #
 # Environment: CONTAINER_ENGINE (default podman when installed, else docker), BASE_IMAGE (overrides the base),
+# SSH_IMAGE (git-sync's: the full image of the base's distribution release that its `ssh` is copied from),
 # VERSION (default: the project's MSBuild Version), REVISION (default: git rev-parse HEAD), SOURCE (default: the
 # origin remote's URL) for the OCI labels, PUBLISH_AOT=true|false (default: the project's PublishAot) to compare both.
 set -euo pipefail
@@ -30,6 +33,7 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 local_base_image=localhost/sidecars-base:bookworm-chiseled
 local_nginx_image=localhost/sidecars-nginx:bookworm
 local_redis_image=localhost/sidecars-redis:bookworm
+local_ssh_image=localhost/sidecars-ssh:bookworm
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'images.sh: %s\n' "$*" >&2; exit 1; }
@@ -246,6 +250,11 @@ if $local_base; then
   # mode refuses any client not on loopback while no password is set), as the package's own unprivileged user.
   debootstrap_image "$local_redis_image" redis-server 'USER redis' 'WORKDIR /var/lib/redis' \
     'CMD ["redis-server","--save","","--appendonly","no","--protected-mode","no","--bind","* -::*"]'
+  # git-sync's ssh and the libraries it loads are copied from here into the local base (the Dockerfile's git-sync stage):
+  # the same Debian 12 the base is cut from. Only when git-sync is built: the other images do not need it.
+  if [[ " ${requested[*]} " == *" git-sync "* ]]; then
+    debootstrap_image "$local_ssh_image" openssh-client
+  fi
 fi
 
 revision=${REVISION:-$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)}
@@ -308,6 +317,10 @@ for image in "${requested[@]}"; do
     --build-arg "BASE_IMAGE=$base_image" --build-arg "IMAGE=$image" --build-arg "DESCRIPTION=$description"
     --build-arg "PORTS=$ports"
     --build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "SOURCE=$source_url")
+  # The Dockerfile's default SSH_IMAGE matches its default base; the local base has its own.
+  ssh_image=${SSH_IMAGE:-}
+  if [[ -z "$ssh_image" ]] && $local_base && [[ -z "${BASE_IMAGE:-}" ]]; then ssh_image=$local_ssh_image; fi
+  [[ -z "$ssh_image" ]] || build+=(--build-arg "SSH_IMAGE=$ssh_image")
   # Without a ContainerUser the Dockerfile's default user.
   [[ -z "$user" ]] || build+=(--build-arg "USER=$user")
   for variable in "${environment[@]}"; do

@@ -51,6 +51,8 @@ internal sealed class ComposePorts
 
     public int ConfigSync { get; } = FreePort.Get();
 
+    public int GitSync { get; } = FreePort.Get();
+
     /// <summary>The environment docker-compose runs with: podman's API, the locally built nginx, these ports.</summary>
     public Dictionary<string, string> Environment(ImagesFixture images) => new()
     {
@@ -63,5 +65,6 @@ internal sealed class ComposePorts
         ["TERMINATOR_PORT"] = $"127.0.0.1:{Terminator}",
         ["TERMINATOR_ADMIN_PORT"] = $"127.0.0.1:{TerminatorAdmin}",
         ["CONFIG_SYNC_PORT"] = $"127.0.0.1:{ConfigSync}",
+        ["GIT_SYNC_PORT"] = $"127.0.0.1:{GitSync}",
     };
 }

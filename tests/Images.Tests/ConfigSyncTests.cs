@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Sidecars.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -16,7 +15,7 @@ namespace Sidecars.Images.Tests;
 /// reaches nginx (its response carries the header the version adds), and a rollback takes it away again.
 /// </summary>
 [Collection(ImagesDefinition.Name)]
-public sealed partial class ConfigSyncTests(ImagesFixture images, ITestOutputHelper output) : IDisposable
+public sealed class ConfigSyncTests(ImagesFixture images, ITestOutputHelper output) : IDisposable
 {
     private const string Manifest = "compose/k8s/config-sync.yaml";
 
@@ -199,9 +198,7 @@ public sealed partial class ConfigSyncTests(ImagesFixture images, ITestOutputHel
     {
         var documents = manifest.Split("\n---\n");
         Assert.True(documents.Length == 4, $"{Manifest} must hold a Secret, a ConfigMap, a PersistentVolumeClaim, then the Pod; update this test with it");
-        var nginxConf = NginxConf().Match(documents[1] + "\n");
-        Assert.True(nginxConf.Success, $"no 'nginx.conf: |' in the ConfigMap of {Manifest}");
-        var conf = string.Concat(nginxConf.Groups["line"].Captures.Select(c => c.Value.Length >= 4 ? c.Value[4..] : c.Value));
+        var conf = ManifestEdit.ConfigMapFile(Manifest, documents[1], "nginx.conf");
         var nginxDirectory = HostFiles.DirectoryWith(_scratch.FullName, "nginx", "nginx.conf", Encoding.UTF8.GetBytes(conf));
         var tokenDirectory = HostFiles.DirectoryWith(_scratch.FullName, "token", "token", Encoding.UTF8.GetBytes(token));
 
@@ -215,8 +212,4 @@ public sealed partial class ConfigSyncTests(ImagesFixture images, ITestOutputHel
             .PrefixedNames("config-sync-demo", pod)
             .Text;
     }
-
-    /// <summary>The ConfigMap's nginx.conf: a literal block, each line indented by four spaces (or empty).</summary>
-    [GeneratedRegex(@"^  nginx\.conf: \|\n(?<line>(    .*)?\n)+", RegexOptions.Multiline)]
-    private static partial Regex NginxConf();
 }

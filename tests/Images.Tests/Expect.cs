@@ -24,17 +24,28 @@ internal static class Expect
     /// Read from the running process itself (rootful podman: the container's PID is a host PID), not only from the
     /// configuration podman was given: its real uid and how its root filesystem is mounted.
     /// </summary>
-    public static async Task RunsReadOnlyAsUser1654Async(string container)
+    public static Task RunsReadOnlyAsUser1654Async(string container) => RunsReadOnlyAsAsync(container, "1654", "1654", null);
+
+    /// <summary>
+    /// As <see cref="RunsReadOnlyAsUser1654Async"/> for a user and group of the image's own (git-sync's 65533:65533):
+    /// <paramref name="configured"/> is what podman was given (<c>.Config.User</c>).
+    /// </summary>
+    public static async Task RunsReadOnlyAsAsync(string container, string configured, string uid, string? gid)
     {
         var inspect = (await Podman.RunAsync("inspect", "--format", "{{.State.Pid}} {{.HostConfig.ReadonlyRootfs}} {{.Config.User}}", container))
             .EnsureSuccess("podman inspect " + container);
         var fields = inspect.Stdout.Trim().Split(' ');
-        Assert.Equal(["true", "1654"], fields[1..]);
+        Assert.Equal(["true", configured], fields[1..]);
         var pid = int.Parse(fields[0], CultureInfo.InvariantCulture);
 
-        var uidLine = (await File.ReadAllLinesAsync($"/proc/{pid}/status")).Single(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-        // Real, effective, saved and filesystem uid: all 1654, nothing left at root.
-        Assert.Equal(["1654", "1654", "1654", "1654"], uidLine.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1..]);
+        var status = await File.ReadAllLinesAsync($"/proc/{pid}/status");
+        string[] Ids(string name) => status.Single(l => l.StartsWith(name, StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1..];
+        // Real, effective, saved and filesystem ids: all the image's, nothing left at root.
+        Assert.Equal([uid, uid, uid, uid], Ids("Uid:"));
+        if (gid is not null)
+        {
+            Assert.Equal([gid, gid, gid, gid], Ids("Gid:"));
+        }
 
         var root = (await File.ReadAllLinesAsync($"/proc/{pid}/mounts")).Select(l => l.Split(' ')).Last(m => m[1] == "/");
         Assert.Contains("ro", root[3].Split(','));

@@ -12,12 +12,20 @@ internal sealed class ManifestEdit(string file, string text)
 {
     public string Text { get; private set; } = text;
 
-    public ManifestEdit Replace(Regex pattern, string replacement, string what)
+    public ManifestEdit Replace(Regex pattern, string replacement, string what, int count = 1)
     {
-        Assert.True(pattern.Count(Text) == 1, $"{file} must hold exactly one match for {what} ({pattern}); update this test with it");
+        Assert.True(pattern.Count(Text) == count, $"{file} must hold exactly {count} match(es) for {what} ({pattern}); update this test with it");
         Text = pattern.Replace(Text, replacement);
         return this;
     }
+
+    /// <summary>The value of an environment variable, in each of the <paramref name="count"/> containers that set it.</summary>
+    public ManifestEdit EnvValue(string name, string value, int count) =>
+        Replace(
+            new Regex($@"^(?<indent>[ ]*)- name: {Regex.Escape(name)}\n\k<indent>  value: .*$", RegexOptions.Multiline),
+            $"${{indent}}- name: {name}\n${{indent}}  value: \"{value}\"",
+            $"the value of {name}",
+            count);
 
     /// <summary><c>image: &lt;name&gt;:&lt;tag&gt;</c> becomes the locally built image.</summary>
     public ManifestEdit Image(string name, string localImage) =>
@@ -55,4 +63,15 @@ internal sealed class ManifestEdit(string file, string text)
     /// <summary>The pod's own name, so a running demo does not collide with the test.</summary>
     public ManifestEdit PodName(string demoName, string pod) =>
         Replace(new Regex($@"^  name: {Regex.Escape(demoName)}$", RegexOptions.Multiline), "  name: " + pod, "the pod's name");
+
+    /// <summary>
+    /// A file of a ConfigMap document (<c>name: |</c>, a literal block, each line indented by four spaces or empty), as
+    /// a test writes it into a directory mounted instead of the ConfigMap.
+    /// </summary>
+    public static string ConfigMapFile(string file, string document, string name)
+    {
+        var block = new Regex($@"^  {Regex.Escape(name)}: \|\n(?<line>(    .*)?\n)+", RegexOptions.Multiline).Match(document + "\n");
+        Assert.True(block.Success, $"no '{name}: |' in the ConfigMap of {file}");
+        return string.Concat(block.Groups["line"].Captures.Select(c => c.Value.Length >= 4 ? c.Value[4..] : c.Value));
+    }
 }
