@@ -11,6 +11,16 @@ namespace Sidecars.GitSync;
 /// </summary>
 internal sealed class ExecHook(string name, HookSpec spec, ILogger logger) : IHook
 {
+    /// <summary>
+    /// The secrets a hook does not get (it gets the rest of the environment, as the reference gives it all): a hook is
+    /// the app's code, and neither the Git credentials nor the trigger token are its business.
+    /// </summary>
+    internal static readonly string[] Withheld =
+    [
+        "GITSYNC_PASSWORD", "GIT_SYNC_PASSWORD", "GITSYNC_TRIGGER_TOKEN", "GITSYNC_CREDENTIAL", "GIT_SYNC_CREDENTIAL",
+        "GITSYNC_GITHUB_APP_PRIVATE_KEY", "GIT_SYNC_GITHUB_APP_PRIVATE_KEY", "GITSYNC_ASKPASS_URL", "GIT_SYNC_ASKPASS_URL",
+    ];
+
     public const string HashVariable = "GITSYNC_HASH";
 
     public string Name => name;
@@ -18,7 +28,7 @@ internal sealed class ExecHook(string name, HookSpec spec, ILogger logger) : IHo
     public async Task RunAsync(string sha, string worktree, CancellationToken cancellationToken)
     {
         var command = Resolve(spec.Command, worktree);
-        var result = await ChildProcess.RunAsync([command], worktree, new Dictionary<string, string> { [HashVariable] = sha }, [], spec.Timeout, cancellationToken);
+        var result = await ChildProcess.RunAsync([command], worktree, new Dictionary<string, string> { [HashVariable] = sha }, Withheld, spec.Timeout, cancellationToken);
         if (result.Output.Count > 0 && logger.IsEnabled(LogLevel.Debug))
         {
             // Bounded by ChildProcess: its last lines, each cut at a length.

@@ -37,6 +37,13 @@ internal sealed class SyncLoop(
             Log.CommandLineWarning(logger, warning);
         }
 
+        // The reference's --add-user: before anything that could run ssh. A failure is fatal, as there.
+        if (options.AddUser && !await AddUser.EnsureAsync(AddUser.PasswdPath, logger, stoppingToken))
+        {
+            await ExitAsync(AddUser.FailedExitCode);
+            return;
+        }
+
         try
         {
             await LoopAsync(stoppingToken);
