@@ -42,10 +42,13 @@ internal sealed class GitRoot(GitSyncOptions options, ILogger<GitRoot> logger)
         return true;
     }
 
-    /// <summary>After a failure that leaves the repository suspect (an object missing where one was promised): start over.</summary>
-    public void Discard(string why)
+    /// <summary>Removes <c>.git</c> (a clone that did not finish), so the next sync clones again.</summary>
+    public void RemoveRepository()
     {
-        Wipe(why);
+        if (Directory.Exists(GitDir))
+        {
+            Directory.Delete(GitDir, recursive: true);
+        }
     }
 
     private bool Usable(out string why)

@@ -25,10 +25,10 @@ internal sealed class Submodules(GitSyncOptions options, Fetcher fetcher)
         }
 
         var text = parentCommit[".gitmodules"]?.Target is Blob blob ? blob.GetContentText() : "";
-        var module = GitModules.Parse(text).FirstOrDefault(m => m.Path == path)
+        var entry = GitModules.Parse(text).FirstOrDefault(m => m.Path == path)
             ?? throw new SyncException(SyncErrorKind.Fetch, $"the submodule at '{path}' has no entry in .gitmodules");
-        var url = GitModules.ResolveUrl(module.Url, parentUrl);
-        var gitDir = System.IO.Path.Join(parent.Info.Path, "modules", GitModules.SafeName(module.Name));
+        var url = GitModules.ResolveUrl(entry.Url, parentUrl);
+        var gitDir = System.IO.Path.Join(parent.Info.Path, "modules", GitModules.SafeName(entry.Name));
         var remote = fetcher.For(url, sha, options.Depth);
         if (!Repository.IsValid(gitDir))
         {
@@ -41,23 +41,24 @@ internal sealed class Submodules(GitSyncOptions options, Fetcher fetcher)
         }
 
         var shallow = Shallow.Read(gitDir);
-        using (var repo = new Repository(gitDir))
+        using (var fetchInto = new Repository(gitDir))
         {
-            if (!Fetcher.HasCommit(repo, sha))
+            if (!Fetcher.HasCommit(fetchInto, sha))
             {
-                _ = remote.Fetch(repo, new RemoteTarget(sha, null, sha), cancellationToken);
+                _ = remote.Fetch(fetchInto, new RemoteTarget(sha, null, sha), cancellationToken);
             }
         }
 
         // A fetch drops the shallow file: keep the clone's boundaries (the submodule's history is not published).
         Shallow.Write(gitDir, shallow, sha, depth: 0);
-        using var module2 = new Repository(gitDir);
-        var commit = module2.Lookup<Commit>(sha) ?? throw new SyncException(SyncErrorKind.Fetch, $"submodule '{module.Name}' has no commit {sha}");
+        using var repo = new Repository(gitDir);
+        var commit = repo.Lookup<Commit>(sha) ?? throw new SyncException(SyncErrorKind.Fetch, $"submodule '{entry.Name}' has no commit {sha}");
         new TreeWriter(null, options.GroupWrite).Write(
+            repo,
             commit.Tree,
             into,
             "",
-            (p, s, i) => Write(module2, commit, url, p, s, i, level + 1, cancellationToken),
+            (p, s, i) => Write(repo, commit, url, p, s, i, level + 1, cancellationToken),
             cancellationToken);
     }
 }

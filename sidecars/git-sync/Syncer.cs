@@ -28,13 +28,25 @@ internal sealed class Syncer(
         var published = worktrees.Published();
         if (published == target.Sha && haveRepo && worktrees.IsIntact(target.Sha) && worktrees.LinkPointsAt(target.Sha))
         {
+            // Nothing new; replaced trees whose stale time-out has run out still go.
+            worktrees.Clean(target.Sha);
             return new SyncOutcome(false, published, target.Sha, 0, worktrees.PathOf(target.Sha));
         }
 
         long bytes = 0;
         if (!haveRepo)
         {
-            bytes += fetcher.Clone(root.GitDir, cancellationToken);
+            try
+            {
+                bytes += fetcher.Clone(root.GitDir, cancellationToken);
+            }
+            catch
+            {
+                // A clone cut short (refused credentials, a time-out) must not leave a repository that looks usable:
+                // the next sync would fetch into it without the depth a clone gives.
+                root.RemoveRepository();
+                throw;
+            }
         }
 
         var sha = target.Sha;
@@ -186,7 +198,7 @@ internal sealed class Checkout(GitSyncOptions options, SparsePatterns? sparse, S
     public IReadOnlyList<string> Write(Repository repo, Commit commit, string dir, CancellationToken cancellationToken)
     {
         var writer = new TreeWriter(sparse, options.GroupWrite);
-        writer.Write(commit.Tree, dir, "", options.Submodules == SubmoduleMode.Off ? null : (path, sha, into) => submodules.Write(repo, commit, path, sha, into, level: 1, cancellationToken), cancellationToken);
+        writer.Write(repo, commit.Tree, dir, "", options.Submodules == SubmoduleMode.Off ? null : (path, sha, into) => submodules.Write(repo, commit, path, sha, into, level: 1, cancellationToken), cancellationToken);
         return writer.Skipped;
     }
 }
