@@ -37,6 +37,10 @@ internal sealed class SyncLoop(
             Log.CommandLineWarning(logger, warning);
         }
 
+        // A server that connects and then says nothing must not hold a sync past its limit: libgit2's own reads end a
+        // little after the sync's token (so the failure is reported as the time-out it is).
+        Libgit2.SetTimeouts(TimeSpan.FromSeconds(Math.Min(10, options.SyncTimeout.TotalSeconds)), options.SyncTimeout + TimeSpan.FromSeconds(1));
+
         // The reference's --add-user: before anything that could run ssh. A failure is fatal, as there.
         if (options.AddUser && !await AddUser.EnsureAsync(AddUser.PasswdPath, logger, stoppingToken))
         {

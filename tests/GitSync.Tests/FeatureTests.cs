@@ -227,6 +227,43 @@ public sealed class FeatureTests : IAsyncLifetime
         Assert.DoesNotContain(sync.Process.LogEvents(EventIds.Synced), e => e.ToString().Contains(doomed, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_server_that_accepts_and_never_answers_fails_the_sync_at_its_time_out()
+    {
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var held = new List<System.Net.Sockets.Socket>();
+        using var stop = new CancellationTokenSource();
+        var accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                held.Add(await silent.AcceptSocketAsync(stop.Token));
+            }
+        });
+        await using var sync = await GitSyncProcess.StartAsync($"http://127.0.0.1:{port}/silent.git", new() { ["GITSYNC_SYNC_TIMEOUT"] = "2s", ["GITSYNC_ERROR_FILE"] = "error.json" });
+        var errorFile = Path.Join(sync.Root, "error.json");
+        await Wait.UntilAsync(() => File.Exists(errorFile), Timeouts.Converge, "the error file");
+        Assert.Contains("\"kind\": \"timeout\"", await File.ReadAllTextAsync(errorFile), StringComparison.Ordinal);
+        _ = await sync.WaitForEventAsync(EventIds.SyncFailed);
+        Assert.Equal(HttpStatusCode.OK, (await Client.GetAsync(new Uri(sync.Http, "/healthz"))).StatusCode);
+        await stop.CancelAsync();
+        try
+        {
+            await accepting;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped.
+        }
+
+        foreach (var socket in held)
+        {
+            socket.Dispose();
+        }
+    }
+
     /// <summary>A webhook receiver: records the Gitsync-Hash header of each call.</summary>
     private sealed class HookReceiver : IAsyncDisposable
     {
