@@ -86,8 +86,7 @@ public sealed class FeatureTests : IAsyncLifetime
         var dir = Directory.CreateTempSubdirectory("git-sync-hook-").FullName;
         var record = Path.Join(dir, "record");
         var hook = Path.Join(dir, "hook.sh");
-        await File.WriteAllTextAsync(hook, $"#!/bin/sh\necho \"$GITSYNC_HASH $(cat f)\" >> {record}\n");
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await ScriptAsync(hook, $"#!/bin/sh\necho \"$GITSYNC_HASH $(cat f)\" >> {record}\n");
         await using var receiver = await HookReceiver.StartAsync();
         await using var sync = await GitSyncProcess.StartAsync(repo.Url, new() { ["GITSYNC_EXECHOOK_COMMAND"] = hook, ["GITSYNC_WEBHOOK_URL"] = receiver.Url });
         await sync.WaitForAsync(v1);
@@ -107,8 +106,7 @@ public sealed class FeatureTests : IAsyncLifetime
         var sha = await repo.CommitAsync("f", "1\n");
         var dir = Directory.CreateTempSubdirectory("git-sync-hook-").FullName;
         var hook = Path.Join(dir, "hook.sh");
-        await File.WriteAllTextAsync(hook, "#!/bin/sh\nexit 3\n");
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await ScriptAsync(hook, "#!/bin/sh\nexit 3\n");
         var root = Path.Join(dir, "root");
         var (process, code) = await GitSyncProcess.RunOnceAsync(repo.Url, root, new() { ["GITSYNC_EXECHOOK_COMMAND"] = hook });
         await using (process)
@@ -126,8 +124,7 @@ public sealed class FeatureTests : IAsyncLifetime
         var dir = Directory.CreateTempSubdirectory("git-sync-hook-").FullName;
         var gate = Path.Join(dir, "allow");
         var hook = Path.Join(dir, "hook.sh");
-        await File.WriteAllTextAsync(hook, $"#!/bin/sh\ntest -e {gate}\n");
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await ScriptAsync(hook, $"#!/bin/sh\ntest -e {gate}\n");
         await using var sync = await GitSyncProcess.StartAsync(repo.Url, new() { ["GITSYNC_PRE_PUBLISH_EXECHOOK_COMMAND"] = hook });
         await sync.WaitForEventAsync(EventIds.SyncFailed, e => e.ToString().Contains("hook", StringComparison.Ordinal));
         Assert.Null(sync.Published);
@@ -205,8 +202,7 @@ public sealed class FeatureTests : IAsyncLifetime
         var go = Path.Join(dir, "go");
         var hook = Path.Join(dir, "hook.sh");
         // Before each publish: say which commit, then wait for the test to let it go on.
-        await File.WriteAllTextAsync(hook, $"#!/bin/sh\necho $GITSYNC_HASH >> {reached}\nwhile [ ! -e {go} ]; do sleep 0.05; done\n");
-        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await ScriptAsync(hook, $"#!/bin/sh\necho $GITSYNC_HASH >> {reached}\nwhile [ ! -e {go} ]; do sleep 0.05; done\n");
         await using var sync = await GitSyncProcess.StartAsync(repo.Url, new() { ["GITSYNC_VERIFY"] = "true", ["GITSYNC_PRE_PUBLISH_EXECHOOK_COMMAND"] = hook });
         await Wait.UntilAsync(() => File.Exists(reached), Timeouts.Converge, "the pre-publish hook for v1");
         await File.WriteAllTextAsync(go, "");
@@ -262,6 +258,13 @@ public sealed class FeatureTests : IAsyncLifetime
         {
             socket.Dispose();
         }
+    }
+
+    /// <summary>An executable shell script, for the hooks.</summary>
+    private static async Task ScriptAsync(string path, string body)
+    {
+        await File.WriteAllTextAsync(path, body);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     /// <summary>A webhook receiver: records the Gitsync-Hash header of each call.</summary>
