@@ -66,7 +66,8 @@ public sealed class GitSyncImageTests(ImagesFixture images, ITestOutputHelper ou
         var name = "git-sync-add-user-" + Guid.NewGuid().ToString("N")[..8];
         var copy = Path.Combine(Path.GetTempPath(), name + ".passwd");
         // One sync of a repository nobody serves: it fails, but only after the entry was written at start.
-        string[] run = ["run", "--user", "4242:65533", "-e", "GITSYNC_ADD_USER=true", "-e", "GITSYNC_ONE_TIME=true", "-e", "GITSYNC_REPO=http://127.0.0.1:9/none.git"];
+        // --passwd=false: podman would write an entry for the UID itself (Kubernetes does not), and the test would see podman's.
+        string[] run = ["run", "--passwd=false", "--user", "4242:65533", "-e", "GITSYNC_ADD_USER=true", "-e", "GITSYNC_ONE_TIME=true", "-e", "GITSYNC_REPO=http://127.0.0.1:9/none.git"];
         try
         {
             var writable = await Podman.RunAsync(Timeouts.Startup, [.. run, "--name", name, Tag]);
