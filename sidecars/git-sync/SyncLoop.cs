@@ -31,7 +31,22 @@ internal sealed class SyncLoop(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield();
+        // Nothing before the host has started: a stop requested while Kestrel still binds (a fatal --add-user, a
+        // one-time sync that ends at once) aborts the start instead of draining, and the process then exits badly.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try
+            {
+                await started.Task;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         foreach (var warning in commandLine.Warnings)
         {
             Log.CommandLineWarning(logger, warning);
