@@ -29,6 +29,8 @@ tests=(
   sslscan nghttp2-client
   # peers compared side by side
   redis-server prometheus-redis-exporter nginx
+  # git-sync over ssh: a real sshd serving git-upload-pack, and the client libgit2 runs
+  openssh-server openssh-client
   # an independent msgpack decoder and packer for the Forward-protocol tests (run with /usr/bin/python3)
   python3-msgpack
 )

@@ -39,7 +39,11 @@ internal sealed class Fetcher(string url, string reference, int depth, Credentia
     public string SafeUrl => RepoUrl.Redact(_url);
 
     /// <summary>Whether libgit2 can make a shallow transfer from this URL (not over its local transport).</summary>
-    public bool CanShallow => !IsLocal(_url);
+    /// <remarks>
+    /// Nor over ssh: libgit2 1.8 sends its shallow request twice on a connection that keeps its state, and
+    /// git-upload-pack stops with "expected SHA1 list, got 'want ...'" (measured against OpenSSH and git 2.39).
+    /// </remarks>
+    public bool CanShallow => !IsLocal(_url) && !IsSsh(_url);
 
     public static bool IsSha(string reference) => reference.Length == 40 && reference.All(char.IsAsciiHexDigit);
 
@@ -235,6 +239,14 @@ internal sealed class Fetcher(string url, string reference, int depth, Credentia
         || message.Contains("401", StringComparison.Ordinal)
         || message.Contains("403", StringComparison.Ordinal)
         || message.Contains("credentials", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary><c>ssh://</c>, or scp-like <c>[user@]host:path</c> (a colon before any slash), as libgit2 tells them.</summary>
+    public static bool IsSsh(string url) =>
+        url.StartsWith("ssh://", StringComparison.Ordinal)
+        || url.StartsWith("ssh+git://", StringComparison.Ordinal)
+        || url.StartsWith("git+ssh://", StringComparison.Ordinal)
+        || (!url.Contains("://", StringComparison.Ordinal) && url.IndexOf(':', StringComparison.Ordinal) is var colon && colon > 0
+            && (url.IndexOf('/', StringComparison.Ordinal) is var slash && (slash < 0 || colon < slash)));
 
     private static bool IsLocal(string url) =>
         url.StartsWith("file://", StringComparison.Ordinal) || url.StartsWith('/') || url.StartsWith('.');

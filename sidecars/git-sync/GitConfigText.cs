@@ -10,6 +10,30 @@ namespace Sidecars.GitSync;
 /// </summary>
 internal static class GitConfigText
 {
+    private static readonly System.Buffers.SearchValues<char> KeyCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+
+    /// <summary>
+    /// Whether git accepts <paramref name="key"/>: <c>section.name</c> or <c>section.subsection.name</c>, the section
+    /// of letters, digits and <c>-</c>, the name starting with a letter, the subsection anything but a line break.
+    /// </summary>
+    public static bool IsValidKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var first = key.IndexOf('.', StringComparison.Ordinal);
+        var last = key.LastIndexOf('.');
+        if (first <= 0 || last == key.Length - 1)
+        {
+            return false;
+        }
+
+        var section = key.AsSpan(0, first);
+        var name = key.AsSpan(last + 1);
+        var subsection = key.AsSpan(first, last - first);
+        return !section.ContainsAnyExcept(KeyCharacters) && char.IsAsciiLetter(name[0]) && !name.ContainsAnyExcept(KeyCharacters)
+            && !subsection.ContainsAny('\n', '\0');
+    }
+
     /// <summary>The entries, or a problem that names a key or a position but never a value (values may be secrets).</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Parse(string text, out string? problem)
     {

@@ -42,6 +42,35 @@ internal sealed class GitRoot(GitSyncOptions options, ILogger<GitRoot> logger)
         return true;
     }
 
+    /// <summary>
+    /// GITSYNC_GIT_CONFIG into the repository's own config, so every fetch from it reads them (the reference writes
+    /// them with <c>git config --global</c>; the repository's file keeps them where git-sync and a <c>git</c> run in
+    /// the root both see them, without writing a home directory). Only entries that differ are written.
+    /// </summary>
+    public void ApplyConfig()
+    {
+        if (options.GitConfig.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var repo = new Repository(GitDir);
+            foreach (var (key, value) in options.GitConfig)
+            {
+                if (repo.Config.Get<string>(key, ConfigurationLevel.Local)?.Value != value)
+                {
+                    repo.Config.Set(key, value, ConfigurationLevel.Local);
+                }
+            }
+        }
+        catch (LibGit2SharpException ex)
+        {
+            throw new SyncException(SyncErrorKind.Publish, "GITSYNC_GIT_CONFIG could not be written: " + ex.Message, ex);
+        }
+    }
+
     /// <summary>Removes <c>.git</c> (a clone that did not finish), so the next sync clones again.</summary>
     public void RemoveRepository()
     {

@@ -73,6 +73,9 @@ internal sealed class GitSyncOptions
 
     public required string SshKnownHostsFile { get; init; }
 
+    /// <summary>The ssh command libgit2 runs through <see cref="Ssh"/>; null when the user's GIT_SSH names another.</summary>
+    public required IReadOnlyList<string>? SshCommand { get; init; }
+
     public required HookSpec? ExecHook { get; init; }
 
     public required WebhookSpec? Webhook { get; init; }
@@ -150,6 +153,7 @@ internal sealed class GitSyncOptions
             .Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var sshKnownHosts = env.Bool("GITSYNC_SSH_KNOWN_HOSTS", true, "check the ssh server's key against the known hosts file", ["GIT_SYNC_KNOWN_HOSTS", "GIT_KNOWN_HOSTS"]);
         var sshKnownHostsFile = env.String("GITSYNC_SSH_KNOWN_HOSTS_FILE", "/etc/git-secret/known_hosts", "the ssh known hosts file", ["GIT_SYNC_SSH_KNOWN_HOSTS_FILE", "GIT_SSH_KNOWN_HOSTS_FILE"]);
+        var sshCommand = ReadSshCommand(env, sshKeyFiles, sshKnownHosts, sshKnownHostsFile);
         var execHook = ReadExecHook(env, "GITSYNC_EXECHOOK", "EXECHOOK", "a command (no shell, no arguments) run in the new worktree after each publish, with GITSYNC_HASH set; retried until it succeeds", ["GIT_SYNC_EXECHOOK_COMMAND", "GIT_SYNC_HOOK_COMMAND"]);
         var webhook = ReadWebhook(env);
         var httpBind = env.Address("GITSYNC_HTTP_BIND", ":9404", "address of the HTTP server: health (`/`, `/healthz`, `/readyz`), metrics and `POST /sync` (kubernetes/git-sync: none by default)", Old("HTTP_BIND"));
@@ -161,6 +165,11 @@ internal sealed class GitSyncOptions
         var gitConfig = env.OptionalString("GITSYNC_GIT_CONFIG", "extra git config, `key:value,key:value` (quote a key holding `:` or a value holding `,`; escapes `\\n \\t \\\" \\, \\\\`)", aliases: Old("GIT_CONFIG")) is { } configText
             ? Checked(env, "GITSYNC_GIT_CONFIG", GitConfigText.Parse(configText, out var configProblem), configProblem) ?? []
             : [];
+        if (gitConfig.FirstOrDefault(e => !GitConfigText.IsValidKey(e.Key)) is { Key: { } badKey })
+        {
+            env.Error("GITSYNC_GIT_CONFIG", $"\"{badKey}\" is not a git config key (section.name or section.subsection.name)");
+            gitConfig = [];
+        }
         var gitGc = env.Choice("GITSYNC_GIT_GC", GcMode.Always, "garbage collection after each sync: auto, always, aggressive or off", Old("GIT_GC"), ("auto", GcMode.Auto), ("always", GcMode.Always), ("aggressive", GcMode.Aggressive), ("off", GcMode.Off));
         var initPeriod = env.OptionalDuration("GITSYNC_INIT_PERIOD", "pause between attempts until the first success, at least 10ms (unset: GITSYNC_PERIOD)", min: MinPeriod);
         var initMaxFailures = env.OptionalInt("GITSYNC_INIT_MAX_FAILURES", "consecutive failures tolerated before the first success; negative = forever (unset: GITSYNC_MAX_FAILURES)");
@@ -206,6 +215,7 @@ internal sealed class GitSyncOptions
             SshKeyFiles = sshKeyFiles,
             SshKnownHosts = sshKnownHosts,
             SshKnownHostsFile = sshKnownHostsFile,
+            SshCommand = sshCommand,
             ExecHook = execHook,
             Webhook = webhook,
             PrePublishHook = prePublishHook,
@@ -226,6 +236,36 @@ internal sealed class GitSyncOptions
             TriggerToken = triggerToken,
             Verify = verify,
         };
+    }
+
+    /// <summary>
+    /// The ssh command with the key and known-hosts options, as the reference builds its GIT_SSH_COMMAND: on top of the
+    /// user's GIT_SSH_COMMAND when set. A GIT_SSH of the user's is theirs to run: libgit2 starts it as it is.
+    /// </summary>
+    private static IReadOnlyList<string>? ReadSshCommand(EnvReader env, IReadOnlyList<string> keyFiles, bool checkKnownHosts, string knownHostsFile)
+    {
+        if (env.Raw("GIT_SSH") is not null)
+        {
+            return null;
+        }
+
+        var baseCommand = env.Raw("GIT_SSH_COMMAND");
+        if (baseCommand is not null && !CommandLine.TryParse(baseCommand, out _, out var problem))
+        {
+            env.Error("GIT_SSH_COMMAND", problem);
+            return null;
+        }
+
+        foreach (var (name, words) in (ReadOnlySpan<(string, IReadOnlyList<string>)>)[("GIT_SSH_COMMAND", baseCommand is null ? [] : CommandLine.Split(baseCommand)), ("GITSYNC_SSH_KEY_FILE", keyFiles), ("GITSYNC_SSH_KNOWN_HOSTS_FILE", [knownHostsFile])])
+        {
+            if (Ssh.Problem(words) is { } lineBreak)
+            {
+                env.Error(name, lineBreak);
+                return null;
+            }
+        }
+
+        return Ssh.Command(baseCommand, keyFiles, checkKnownHosts, knownHostsFile);
     }
 
     /// <summary>

@@ -3,6 +3,12 @@ using Microsoft.Extensions.Logging;
 using Sidecars.GitSync;
 using Sidecars.Hosting;
 
+// Started by libgit2 as the ssh for an ssh URL: become that ssh (see Ssh), nothing else.
+if (Ssh.RunIfWrapped(args) is { } sshExitCode)
+{
+    return sshExitCode;
+}
+
 var flags = Flags.Parse(args, Environment.GetEnvironmentVariables());
 if (flags.Errors.Count > 0)
 {

@@ -56,6 +56,11 @@ internal sealed class SyncLoop(
         // little after the sync's token (so the failure is reported as the time-out it is).
         Libgit2.SetTimeouts(TimeSpan.FromSeconds(Math.Min(10, options.SyncTimeout.TotalSeconds)), options.SyncTimeout + TimeSpan.FromSeconds(1));
 
+        if (options.SshCommand is { } ssh)
+        {
+            Ssh.Install(ssh);
+        }
+
         // The reference's --add-user: before anything that could run ssh. A failure is fatal, as there.
         if (options.AddUser && !await AddUser.EnsureAsync(AddUser.PasswdPath, logger, stoppingToken))
         {

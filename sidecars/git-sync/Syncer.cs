@@ -24,6 +24,12 @@ internal sealed class Syncer(
     public async Task<SyncOutcome> RunAsync(CancellationToken cancellationToken)
     {
         var haveRepo = root.Prepare();
+        if (haveRepo)
+        {
+            // Before the fetch, so that what libgit2 reads from the repository's config (http.proxy, ...) applies to it.
+            root.ApplyConfig();
+        }
+
         var target = fetcher.Resolve(cancellationToken);
         var published = worktrees.Published();
         if (published == target.Sha && haveRepo && worktrees.IsIntact(target.Sha) && worktrees.LinkPointsAt(target.Sha))
@@ -47,6 +53,12 @@ internal sealed class Syncer(
                 root.RemoveRepository();
                 throw;
             }
+        }
+
+        if (!haveRepo)
+        {
+            // The clone could not read them; what follows can.
+            root.ApplyConfig();
         }
 
         var sha = target.Sha;

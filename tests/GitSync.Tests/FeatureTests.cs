@@ -21,6 +21,21 @@ public sealed class FeatureTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
+    public async Task Git_config_entries_go_into_the_repository_config()
+    {
+        var repo = await _server.CreateRepoAsync("configured");
+        var v1 = await repo.CommitAsync("f", "1\n");
+        await using var sync = await GitSyncProcess.StartAsync(repo.Url, new() { ["GITSYNC_GIT_CONFIG"] = "custom.flag:on,\"custom.sub:section.key\":a\\,b" });
+        await sync.WaitForAsync(v1);
+        var config = Path.Join(sync.Root, ".git", "config");
+        Assert.Equal("on", (await GitConfigAsync(config, "custom.flag")).Trim());
+        Assert.Equal("a,b", (await GitConfigAsync(config, "custom.sub:section.key")).Trim());
+    }
+
+    private static async Task<string> GitConfigAsync(string file, string key) =>
+        (await Command.RunAsync("git", ["config", "--file", file, "--get", key])).EnsureSuccess("git config " + key).Stdout;
+
+    [Fact]
     public async Task Health_answers_503_until_the_first_sync_then_200_and_metrics_pass_promtool()
     {
         var repo = await _server.CreateRepoAsync("health");

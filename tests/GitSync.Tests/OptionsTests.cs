@@ -3,6 +3,7 @@ using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
 using Sidecars.Hosting;
+using Sidecars.Testing;
 using Xunit;
 
 namespace Sidecars.GitSync.Tests;
@@ -311,6 +312,11 @@ public sealed class OptionsTests
         // extra variables, the variable the one error names, a text the error must not show
         { [], "GITSYNC_REPO", null },
         { ["GITSYNC_DEPTH=-1"], "GITSYNC_DEPTH", null },
+        { ["GIT_SSH_COMMAND=ssh -o 'open"], "GIT_SSH_COMMAND", null },
+        { ["GITSYNC_GIT_CONFIG=nodot:x"], "GITSYNC_GIT_CONFIG", null },
+        { ["GITSYNC_GIT_CONFIG=a.b:c,core.1bad:x"], "GITSYNC_GIT_CONFIG", null },
+        { ["GITSYNC_SSH_KEY_FILE=/keys/a\nb"], "GITSYNC_SSH_KEY_FILE", null },
+        { ["GITSYNC_SSH_KNOWN_HOSTS_FILE=/keys/known\nhosts"], "GITSYNC_SSH_KNOWN_HOSTS_FILE", null },
         { ["GITSYNC_PERIOD=5ms"], "GITSYNC_PERIOD", null },
         { ["GITSYNC_INIT_PERIOD=1ms"], "GITSYNC_INIT_PERIOD", null },
         { ["GITSYNC_SYNC_TIMEOUT=1ms"], "GITSYNC_SYNC_TIMEOUT", null },
@@ -437,11 +443,11 @@ public sealed class OptionsTests
         { "a.b:c,d.e:f", ["a.b=c", "d.e=f"] },
         { "a.b:c,", ["a.b=c"] },
         { "\"url.https://x.example/.insteadOf\":git@x.example:", ["url.https://x.example/.insteadOf=git@x.example:"] },
-        { "k:\"v,with:colon\",k2:v2", ["k=v,with:colon", "k2=v2"] },
-        { "k:a\\,b", ["k=a,b"] },
-        { "k:\"a\\\"b\\,c\"", ["k=a\"b,c"] },
-        { "k:line\\nnext\\ttab\\\\", ["k=line\nnext\ttab\\"] },
-        { "\"k\\\"q\":\"\"", ["k\"q="] },
+        { "s.k:\"v,with:colon\",s.k2:v2", ["s.k=v,with:colon", "s.k2=v2"] },
+        { "s.k:a\\,b", ["s.k=a,b"] },
+        { "s.k:\"a\\\"b\\,c\"", ["s.k=a\"b,c"] },
+        { "s.k:line\\nnext\\ttab\\\\", ["s.k=line\nnext\ttab\\"] },
+        { "\"s.k\\\"q.n\":\"\"", ["s.k\"q.n="] },
         { "http.extraHeader:Authorization: Bearer x", ["http.extraHeader=Authorization: Bearer x"] },
         { "", [] },
     };
@@ -459,6 +465,26 @@ public sealed class OptionsTests
             Assert.Empty(env.Errors);
             Assert.Equal(entries, o.GitConfig);
         }
+    }
+
+    [Theory]
+    [InlineData("core.sshCommand", true)]
+    [InlineData("http.https://x.example/.proxy", true)]
+    [InlineData("url.git@x.example:.insteadOf", true)]
+    [InlineData("my-section.name-2", true)]
+    [InlineData("nodot", false)]
+    [InlineData(".name", false)]
+    [InlineData("section.", false)]
+    [InlineData("core.1name", false)]
+    [InlineData("core.na_me", false)]
+    [InlineData("co re.name", false)]
+    [InlineData("a.sub\nline.name", false)]
+    public async Task Git_config_keys_are_checked_as_git_checks_them(string key, bool valid)
+    {
+        Assert.Equal(valid, GitConfigText.IsValidKey(key));
+        var git = await Command.RunAsync("git", ["config", "--file", "/dev/null", "--get", key]);
+        // git exits 1 for a valid key that is not set, and 1 or 2 ("invalid key") otherwise: its message tells.
+        Assert.Equal(valid, !git.Stderr.Contains("invalid key", StringComparison.Ordinal) && !git.Stderr.Contains("key does not contain", StringComparison.Ordinal));
     }
 
     [Fact]

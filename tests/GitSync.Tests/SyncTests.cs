@@ -75,6 +75,8 @@ public sealed class SyncTests : IAsyncLifetime
         await sync.RestartAsync();
         await sync.WaitForAsync(other);
         Assert.Equal("other\n", sync.Read("f"));
+        // The old tree goes after the swap, so the app never loses its files: the sync's log line says it is done.
+        await sync.WaitForEventAsync(EventIds.Synced, e => e.ToString().Contains(other, StringComparison.Ordinal));
         Assert.Equal([other], Directory.EnumerateDirectories(Path.Join(sync.Root, ".worktrees")).Select(Path.GetFileName));
     }
 

@@ -90,6 +90,42 @@ public sealed class GitSyncImageTests(ImagesFixture images, ITestOutputHelper ou
         }
     }
 
+    [Fact]
+    public async Task A_one_time_sync_over_ssh_uses_the_key_and_known_hosts_at_the_default_paths()
+    {
+        await using var sshd = await SshGitServer.StartAsync();
+        var repo = await sshd.CreateRepoAsync("site");
+        var sha = await repo.CommitAsync("index.html", "over ssh\n");
+        // The Secret of the README's example: the key and known_hosts at /etc/git-secret, readable by 65533 only.
+        var secret = Directory.CreateTempSubdirectory("git-sync-ssh-secret-").FullName;
+        try
+        {
+            HostFiles.SetMode(secret, HostFiles.Searchable);
+            File.Copy(sshd.ClientKey, Path.Combine(secret, "ssh"));
+            File.Copy(sshd.KnownHosts, Path.Combine(secret, "known_hosts"));
+            foreach (var file in new[] { "ssh", "known_hosts" })
+            {
+                var path = Path.Combine(secret, file);
+                (await Command.RunAsync(Command.Require("chown"), ["65533:65533", path])).EnsureSuccess("chown");
+                HostFiles.SetMode(path, UnixFileMode.UserRead);
+            }
+
+            var run = await Podman.RunAsync(
+                Timeouts.Startup,
+                "run", "--rm", "--read-only", "--network=host", "-v", secret + ":/etc/git-secret:ro",
+                "-e", "GITSYNC_REPO=" + sshd.Url(repo), "-e", "GITSYNC_ONE_TIME=true", "-e", $"GITSYNC_HTTP_BIND=127.0.0.1:{FreePort.Get()}",
+                Tag);
+            output.WriteLine($"exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}\nsshd:\n{sshd.Log}");
+            Assert.Equal(0, run.ExitCode);
+            Assert.Contains(sha, run.Stdout, StringComparison.Ordinal);
+            Assert.Contains("Accepted publickey", sshd.Log, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(secret, recursive: true);
+        }
+    }
+
     /// <summary>A file's owner, group and mode (octal), as `stat` prints them (.NET has no managed call for the owner).</summary>
     private static async Task<string> StatAsync(string path) =>
         (await Command.RunAsync(Command.Require("stat"), ["--format", "%u:%g %a", path], Timeouts.Request)).EnsureSuccess("stat " + path).Stdout.Trim();

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Sidecars.ConfigSync;
+namespace Sidecars.Hosting;
 
 /// <summary>
 /// Splits a command into argv the way a POSIX shell splits words, without running one: single quotes keep everything
@@ -8,7 +8,7 @@ namespace Sidecars.ConfigSync;
 /// backslash outside quotes escapes the next character. Nothing is expanded (no <c>$VAR</c>, globs, <c>~</c>), so
 /// the characters a shell would expand stay as they are.
 /// </summary>
-internal static class CommandLine
+public static class CommandLine
 {
     public static IReadOnlyList<string> Split(string command) =>
         TryParse(command, out var argv, out var error) ? argv : throw new FormatException(error);

@@ -4,7 +4,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Xunit;
 
-namespace Sidecars.ConfigSync.Tests;
+namespace Sidecars.Hosting.Tests;
 
 /// <summary>The splitter against examples, and against /bin/sh itself on random commands made of hostile characters.</summary>
 public sealed class CommandLineTests
