@@ -149,7 +149,7 @@ internal sealed class ConfigSyncOptions
         {
             env.Error("CONFIGSYNC_NOTIFY_SIGNAL", "needs CONFIGSYNC_NOTIFY_PROCESS or CONFIGSYNC_NOTIFY_PIDFILE: which process to signal");
         }
-        else if (!Signals.TryParse(signal, out _))
+        else if (!LinuxSignals.TryParse(signal, out _))
         {
             env.Error("CONFIGSYNC_NOTIFY_SIGNAL", $"'{signal}' is not a signal name or number (HUP, SIGUSR1, 10)");
         }

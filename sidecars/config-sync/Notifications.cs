@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Sidecars.Hosting;
 
 namespace Sidecars.ConfigSync;
 
@@ -25,7 +26,7 @@ internal sealed class Notifications(IReadOnlyList<INotifier> notifiers, ILogger 
         if (options.NotifySignal is { } signalText && (options.NotifyProcess is not null || options.NotifyPidFile is not null))
         {
             // Bind has checked the name already.
-            _ = Signals.TryParse(signalText, out var signal);
+            _ = LinuxSignals.TryParse(signalText, out var signal);
             list.Add(new SignalNotifier(signal, options.NotifyProcess, options.NotifyPidFile));
         }
 

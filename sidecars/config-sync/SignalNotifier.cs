@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Sidecars.Hosting;
 
 namespace Sidecars.ConfigSync;
 
@@ -68,8 +69,8 @@ internal sealed class SignalNotifier : INotifier
 
         var error = Native.Kill(pid, _signal);
         return error == 0
-            ? new Attempt(true, $"sent {Signals.Name(_signal)} to {pid} (from {pidFile})")
-            : new Attempt(false, $"{Signals.Name(_signal)} to {pid} (from {pidFile}) failed: {Errno(error)}");
+            ? new Attempt(true, $"sent {LinuxSignals.Name(_signal)} to {pid} (from {pidFile})")
+            : new Attempt(false, $"{LinuxSignals.Name(_signal)} to {pid} (from {pidFile}) failed: {Errno(error)}");
     }
 
     private Attempt ToProcess(string name)
@@ -95,7 +96,7 @@ internal sealed class SignalNotifier : INotifier
             }
         }
 
-        var signal = Signals.Name(_signal);
+        var signal = LinuxSignals.Name(_signal);
         return failed.Count == 0
             ? new Attempt(true, $"sent {signal} to {string.Join(", ", sent)} ('{name}')")
             : new Attempt(false, $"{signal} to '{name}' failed for {string.Join("; ", failed)}" + (sent.Count > 0 ? $" (sent to {string.Join(", ", sent)})" : ""));

@@ -249,14 +249,14 @@ internal sealed class GitSyncOptions
             return null;
         }
 
-        var baseCommand = env.Raw("GIT_SSH_COMMAND");
-        if (baseCommand is not null && !CommandLine.TryParse(baseCommand, out _, out var problem))
+        IReadOnlyList<string> baseCommand = ["ssh"];
+        if (env.Raw("GIT_SSH_COMMAND") is { } text && !CommandLine.TryParse(text, out baseCommand, out var problem))
         {
             env.Error("GIT_SSH_COMMAND", problem);
             return null;
         }
 
-        foreach (var (name, words) in (ReadOnlySpan<(string, IReadOnlyList<string>)>)[("GIT_SSH_COMMAND", baseCommand is null ? [] : CommandLine.Split(baseCommand)), ("GITSYNC_SSH_KEY_FILE", keyFiles), ("GITSYNC_SSH_KNOWN_HOSTS_FILE", [knownHostsFile])])
+        foreach (var (name, words) in (ReadOnlySpan<(string, IReadOnlyList<string>)>)[("GIT_SSH_COMMAND", baseCommand), ("GITSYNC_SSH_KEY_FILE", keyFiles), ("GITSYNC_SSH_KNOWN_HOSTS_FILE", [knownHostsFile])])
         {
             if (Ssh.Problem(words) is { } lineBreak)
             {

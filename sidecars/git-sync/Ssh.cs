@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Sidecars.Hosting;
 
 namespace Sidecars.GitSync;
 
@@ -21,15 +20,16 @@ internal static partial class Ssh
     public const int CannotRunExitCode = 255;
 
     /// <summary>
-    /// The reference's command: <c>GIT_SSH_COMMAND</c> (split into words as a shell would, nothing expanded) or
-    /// <c>ssh</c>, then <c>-i</c> for each key, then either strict checking against the known-hosts file or none.
+    /// The reference's command: <paramref name="baseCommand"/> (<c>GIT_SSH_COMMAND</c> split into words as a shell
+    /// would, nothing expanded; else <c>ssh</c>), then <c>-i</c> for each key, then either strict checking against the known-hosts file or none.
     /// Without checking, the keys ssh learns go to <c>/dev/null</c> rather than a home directory that may be
     /// read-only (the reference lets ssh write <c>~/.ssh/known_hosts</c>).
     /// </summary>
-    public static IReadOnlyList<string> Command(string? baseCommand, IReadOnlyList<string> keyFiles, bool checkKnownHosts, string knownHostsFile)
+    public static IReadOnlyList<string> Command(IReadOnlyList<string> baseCommand, IReadOnlyList<string> keyFiles, bool checkKnownHosts, string knownHostsFile)
     {
+        ArgumentNullException.ThrowIfNull(baseCommand);
         ArgumentNullException.ThrowIfNull(keyFiles);
-        List<string> words = baseCommand is null ? ["ssh"] : [.. CommandLine.Split(baseCommand)];
+        List<string> words = [.. baseCommand];
         foreach (var key in keyFiles)
         {
             words.Add("-i");
