@@ -103,6 +103,52 @@ public sealed class FluentdClient : IAsyncDisposable
         return Accepted(await _queue.EnqueueAsync(tag, entry, _options.Overflow, cancellationToken).ConfigureAwait(false), entry.Length);
     }
 
+    /// <summary>
+    /// Queues an entry already encoded by <see cref="RecordWriter.Entry"/> (or an equivalent msgpack <c>[time, record]</c>
+    /// array), waiting while the queue is full under <see cref="OverflowPolicy.Block"/>. Returns the record's sequence
+    /// number, for <see cref="WaitDeliveredAsync"/>, or -1 when it was dropped. A caller that keeps its own durable
+    /// copy (log-normalizer's disk buffer) posts these and moves its cursor as they are delivered.
+    /// </summary>
+    public async ValueTask<long> PostEntryAsync(string tag, byte[] entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        ArgumentNullException.ThrowIfNull(entry);
+        var (result, sequence) = await _queue.EnqueueWithSequenceAsync(tag, entry, _options.Overflow, cancellationToken).ConfigureAwait(false);
+        return Accepted(result, entry.Length) ? sequence : -1;
+    }
+
+    /// <summary>Every record with a sequence number up to this one is delivered (or was dropped); -1 before the first.</summary>
+    public long DeliveredThrough
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _resolvedThrough;
+            }
+        }
+    }
+
+    /// <summary>Waits until <see cref="DeliveredThrough"/> reaches <paramref name="sequence"/>, or the client has stopped.</summary>
+    public async Task WaitDeliveredAsync(long sequence, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            Task progress;
+            lock (_lock)
+            {
+                if (_resolvedThrough >= sequence || _sender.IsCompleted)
+                {
+                    return;
+                }
+
+                progress = _progress.Task;
+            }
+
+            await Task.WhenAny(progress, _sender).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Waits until every record posted before the call is delivered (acknowledged, or written when acks are off) or dropped.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {

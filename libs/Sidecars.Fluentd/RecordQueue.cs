@@ -97,6 +97,21 @@ internal sealed class RecordQueue(int maxRecords, long maxBytes, int batchRecord
         }
     }
 
+    /// <summary>As <see cref="EnqueueAsync"/>, also giving the sequence number the record got (-1 when not queued).</summary>
+    public async ValueTask<(EnqueueResult Result, long Sequence)> EnqueueWithSequenceAsync(string tag, byte[] entry, OverflowPolicy policy, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = TryEnqueue(tag, entry, policy, out var wait, out var sequence);
+            if (wait is null)
+            {
+                return (result, sequence);
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Adds a record, waiting for room under <see cref="OverflowPolicy.Block"/> (blocking the calling thread).</summary>
     public EnqueueResult Enqueue(string tag, byte[] entry, OverflowPolicy policy, CancellationToken cancellationToken)
     {
@@ -167,9 +182,13 @@ internal sealed class RecordQueue(int maxRecords, long maxBytes, int batchRecord
         }
     }
 
-    private EnqueueResult TryEnqueue(string tag, byte[] entry, OverflowPolicy policy, out Task? wait)
+    private EnqueueResult TryEnqueue(string tag, byte[] entry, OverflowPolicy policy, out Task? wait) =>
+        TryEnqueue(tag, entry, policy, out wait, out _);
+
+    private EnqueueResult TryEnqueue(string tag, byte[] entry, OverflowPolicy policy, out Task? wait, out long sequence)
     {
         wait = null;
+        sequence = -1;
         lock (_lock)
         {
             if (_closed)
@@ -204,7 +223,8 @@ internal sealed class RecordQueue(int maxRecords, long maxBytes, int batchRecord
                 result = EnqueueResult.QueuedDroppingOldest;
             }
 
-            _items.Enqueue(new QueuedRecord(tag, entry, _nextSequence++, time.GetTimestamp()));
+            sequence = _nextSequence++;
+            _items.Enqueue(new QueuedRecord(tag, entry, sequence, time.GetTimestamp()));
             _bytes += entry.Length;
             if (_items.Count == 1 || _items.Count == batchRecords || (_bytes >= batchBytes && _bytes - entry.Length < batchBytes))
             {
