@@ -114,3 +114,14 @@ ENV HOME=${HOME}
 # filesystem. Kubernetes ignores VOLUME: mount a volume on /git (compose/k8s/git-sync.yaml).
 VOLUME ["/git"]
 ENTRYPOINT ["/app/git-sync"]
+
+FROM sidecar AS log-normalizer
+# Its state dir (checkpoints, and the disk buffer by default) exists and belongs to 1654, so it works without a mount
+# and a new volume mounted there starts owned by 1654; the logs it reads are mounted read-only where the inputs say.
+COPY --from=sidecar --chown=0:0 --chmod=0755 /tmp /var/lib
+COPY --from=sidecar --chown=1654:1654 --chmod=0755 /tmp /var/lib/log-normalizer
+# Docker and podman give it a volume of its own when none is mounted, so it stays writable with a read-only root
+# filesystem. Kubernetes ignores VOLUME: mount an emptyDir (or a PersistentVolumeClaim, to keep positions across pod
+# restarts) there (compose/k8s/log-normalizer.yaml).
+VOLUME ["/var/lib/log-normalizer"]
+ENTRYPOINT ["/app/log-normalizer"]

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-images=(sidecars/topz:topz sidecars/https-terminator:https-terminator adapters/redis-exporter:redis-exporter sidecars/config-sync:config-sync sidecars/git-sync:git-sync)
+images=(sidecars/topz:topz sidecars/https-terminator:https-terminator adapters/redis-exporter:redis-exporter sidecars/config-sync:config-sync sidecars/git-sync:git-sync adapters/log-normalizer:log-normalizer)
 for entry in "${images[@]}"; do
   folder=${entry%%:*}
   name=${entry#*:}

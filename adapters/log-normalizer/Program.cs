@@ -1,7 +1,8 @@
 using Sidecars.Hosting;
 using Sidecars.LogNormalizer;
 
-return await Sidecar.RunAsync(
+// stdout carries the records; the image's own log lines go to stderr, so the two never mix in one stream.
+var result = await Sidecar.RunAsync(
     new SidecarDefinition<LogNormalizerOptions>
     {
         Component = "log-normalizer",
@@ -9,6 +10,8 @@ return await Sidecar.RunAsync(
         EnvPrefix = "LOGNORM_",
         Bind = LogNormalizerOptions.Bind,
         AdminAddress = o => o.AdminAddr,
-        ConfigureServices = (builder, options) => Pipeline.Register(builder, options),
+        ConfigureServices = Pipeline.Register,
     },
-    args);
+    args,
+    stdout: args is ["--env"] or ["--help"] ? Console.Out : Console.Error);
+return result;

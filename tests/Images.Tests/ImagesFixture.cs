@@ -24,7 +24,7 @@ public sealed class ImagesFixture : IAsyncLifetime
     public const string LocalRedisImage = "localhost/sidecars-redis:bookworm";
 
     /// <summary>The images the tests run, built by one scripts/images.sh call.</summary>
-    public static readonly string[] Images = ["topz", "redis-exporter", "https-terminator", "config-sync", "git-sync"];
+    public static readonly string[] Images = ["topz", "redis-exporter", "https-terminator", "config-sync", "git-sync", "log-normalizer"];
 
     private DirectoryInfo? _scratch;
     private Process? _service;

@@ -111,7 +111,8 @@ public sealed class SidecarProcess : IAsyncDisposable
     /// <summary>The log lines (JSON) with the given event id.</summary>
     public IEnumerable<JsonElement> LogEvents(int eventId)
     {
-        foreach (var line in _stdout)
+        // Both streams: an image whose stdout carries its product (log-normalizer's records) logs to stderr.
+        foreach (var line in Stdout.Concat(Stderr))
         {
             if (!line.StartsWith('{'))
             {

