@@ -42,6 +42,16 @@ internal static class Severity
         };
     }
 
+    /// <summary>
+    /// A level as an application logger writes it: as <see cref="FromName"/>, but <c>critical</c> is the top level
+    /// (Python's CRITICAL, .NET's Critical) and maps to fatal, not to syslog's crit.
+    /// </summary>
+    public static int FromAppName(ReadOnlySpan<char> name)
+    {
+        var number = FromName(name);
+        return number == Critical ? Fatal : number;
+    }
+
     /// <summary>Syslog severity 0-7 (RFC 5424): 7 debug → 5 ... 0 emergency → 21.</summary>
     public static int FromSyslog(int severity) => severity switch
     {
