@@ -55,6 +55,12 @@ internal sealed class SlowlogConnection(SlowlogAddress address, Func<string?>? p
         {
             var reason = await FailureReasonAsync(mux);
             await mux.DisposeAsync();
+            if (!reason.StartsWith("authentication failed", StringComparison.Ordinal)
+                && await SlowlogHandshakeProbe.ErrorAsync(EndPoint(), current, timeout, cancellationToken) is { } refused)
+            {
+                reason = "authentication failed: " + Redact(refused);
+            }
+
             return (null, reason);
         }
 

@@ -14,8 +14,8 @@ internal static partial class SlowlogLog
     [LoggerMessage(EventId = SlowlogEventIds.Recovered, EventName = "SlowlogRecovered", Level = LogLevel.Information, Message = "The slow log of Redis {Address} is read again, after {FailedPolls} failed polls")]
     public static partial void Recovered(ILogger logger, string address, long failedPolls);
 
-    [LoggerMessage(EventId = SlowlogEventIds.ServerRestarted, EventName = "SlowlogServerRestarted", Level = LogLevel.Information, Message = "Redis {Address} is a new server process (run_id changed): its slow log ids started again, all {Count} entries are new")]
-    public static partial void ServerRestarted(ILogger logger, string address, int count);
+    [LoggerMessage(EventId = SlowlogEventIds.ServerRestarted, EventName = "SlowlogServerRestarted", Level = LogLevel.Information, Message = "Redis {Address} is a new server process (run_id changed): its slow log ids started again at 0, every entry in its log is new")]
+    public static partial void ServerRestarted(ILogger logger, string address);
 
     [LoggerMessage(EventId = SlowlogEventIds.EntriesMissed, EventName = "SlowlogEntriesMissed", Level = LogLevel.Warning, Message = "{Missed} slow log entries of Redis {Address} were dropped by Redis before they were read: raise slowlog-max-len or shorten LOGNORM_REDIS_SLOWLOG_INTERVAL")]
     public static partial void EntriesMissed(ILogger logger, long missed, string address);

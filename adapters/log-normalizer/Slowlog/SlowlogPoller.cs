@@ -73,7 +73,7 @@ internal sealed class SlowlogPoller(
         var batch = SlowlogCursor.Next(_state, runId!, entries!, startAtEnd);
         if (batch.Restarted)
         {
-            SlowlogLog.ServerRestarted(logger, _display, batch.Fresh.Count);
+            SlowlogLog.ServerRestarted(logger, _display);
         }
 
         var observed = UnixNanos.Now(time);

@@ -17,6 +17,7 @@ internal sealed class SlowlogHarness : IAsyncDisposable
     private readonly List<LogRecord> _records = [];
     private readonly List<SlowlogPoller> _pollers = [];
     private readonly string? _password;
+    private readonly SemaphoreSlim _connectGate = new(1, 1);
     private ConnectionMultiplexer? _client;
 
     private SlowlogHarness(RedisProcess redis, string? password)
@@ -138,11 +139,26 @@ internal sealed class SlowlogHarness : IAsyncDisposable
         }
 
         await DropClientAsync();
+        _connectGate.Dispose();
         await Redis.DisposeAsync();
         Directory.Delete(StateDir, recursive: true);
     }
 
+    /// <summary>One client for every command, concurrent ones included: each connect adds its handshake to the log.</summary>
     private async Task<ConnectionMultiplexer> ClientAsync()
+    {
+        await _connectGate.WaitAsync();
+        try
+        {
+            return await ConnectOnceAsync();
+        }
+        finally
+        {
+            _connectGate.Release();
+        }
+    }
+
+    private async Task<ConnectionMultiplexer> ConnectOnceAsync()
     {
         if (_client is { IsConnected: true })
         {

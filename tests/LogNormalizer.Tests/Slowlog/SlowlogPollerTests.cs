@@ -250,7 +250,7 @@ public sealed class SlowlogPollerTests
         Assert.False(rotated.Stats.Up);
         Assert.Equal(2, rotated.Stats.Errors);
         var line = Assert.Single(h.Logger.Messages(SlowlogEventIds.Unavailable));
-        Assert.Contains("auth", line, StringComparison.OrdinalIgnoreCase);
+        Assert.True(line.Contains("auth", StringComparison.OrdinalIgnoreCase), line);
 
         // A rotated secret file applies at the next poll.
         current = Right;
