@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Sidecars.LogNormalizer.Record;
-using StackExchange.Redis;
 
 namespace Sidecars.LogNormalizer.Slowlog;
 
@@ -123,14 +122,14 @@ internal sealed class SlowlogPoller(
     /// <summary>The run_id and the log (newest first), or why they could not be read.</summary>
     private async Task<(string? RunId, List<SlowlogEntry>? Entries, string? Error)> ReadAsync(CancellationToken cancellationToken)
     {
-        var (server, error) = await _connection.ConnectAsync(cancellationToken);
-        if (server is null)
-        {
-            return (null, null, error);
-        }
-
         try
         {
+            var (server, error) = await _connection.ConnectAsync(cancellationToken);
+            if (server is null)
+            {
+                return (null, null, error);
+            }
+
             var info = server.ExecuteAsync("INFO", "server");
             var length = server.ExecuteAsync("SLOWLOG", "LEN");
             var runId = RunId((string?)await info);
@@ -144,8 +143,9 @@ internal sealed class SlowlogPoller(
             var reply = await server.ExecuteAsync("SLOWLOG", "GET", count);
             return (runId, SlowlogEntry.ParseReply(reply), null);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidCastException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Whatever the client library throws is an outage to report and retry, never the end of the poller.
             var reason = _connection.Reason(ex);
             await _connection.DropAsync();
             return (null, null, reason);
