@@ -38,6 +38,17 @@ internal sealed class LogNormalizerMetrics(PipelineService pipeline) : IMetricsS
             Counter(text, "lognorm_shipped_records_total", "Records acknowledged by Fluentd and removed from the disk buffer.", shipper.Shipped);
         }
 
+        if (pipeline.Slowlog is { } slowlog)
+        {
+            var stats = slowlog.Stats;
+            Gauge(text, "lognorm_redis_slowlog_up", "1 when the last poll of the Redis slow log succeeded.", stats.Up ? 1 : 0);
+            Counter(text, "lognorm_redis_slowlog_polls_total", "Successful polls of the Redis slow log.", stats.Polls);
+            Counter(text, "lognorm_redis_slowlog_errors_total", "Polls of the Redis slow log that failed.", stats.Errors);
+            Counter(text, "lognorm_redis_slowlog_entries_total", "Slow log entries emitted as records.", stats.Entries);
+            Counter(text, "lognorm_redis_slowlog_missed_total", "Slow log entries gone (the log overflowed) before a poll could read them.", stats.Missed);
+            Gauge(text, "lognorm_redis_slowlog_last_success_timestamp_seconds", "Unix time of the last successful poll; 0 before the first.", stats.LastSuccessUnix);
+        }
+
         if (pipeline.Client is { } client)
         {
             new FluentdMetrics("lognorm_fluentd", client).Write(text);

@@ -4,6 +4,7 @@ using Sidecars.Fluentd;
 using Sidecars.Hosting;
 using Sidecars.LogNormalizer.Parsing;
 using Sidecars.LogNormalizer.Shipping;
+using Sidecars.LogNormalizer.Slowlog;
 using Sidecars.LogNormalizer.Tailing;
 
 namespace Sidecars.LogNormalizer;
@@ -32,6 +33,7 @@ internal sealed class PipelineService : BackgroundService
     private Tailer? _tailer;
     private RecordRouter? _router;
     private volatile bool _probeOk;
+    private SlowlogPoller? _slowlog;
 
     public PipelineService(LogNormalizerOptions options, HostingOptions hosting, Readiness readiness, ILoggerFactory loggers)
     {
@@ -57,6 +59,8 @@ internal sealed class PipelineService : BackgroundService
 
     public Shipper? Shipper => _shipper;
 
+    public SlowlogPoller? Slowlog => _slowlog;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Yield first: the host's start must not wait for the buffer to be scanned.
@@ -80,11 +84,33 @@ internal sealed class PipelineService : BackgroundService
             _router,
             _loggers.CreateLogger<Tailer>(),
             _time);
+        if (_options.RedisSlowlogAddr is { } slowlogText && SlowlogAddress.TryParse(slowlogText, out var slowlogAddress, out _))
+        {
+            var tag = $"{_options.FluentdTag}.{SlowlogRecord.Format}";
+            var outputs = _outputs;
+            _slowlog = new SlowlogPoller(
+                slowlogAddress!,
+                _options.RedisSlowlogPassword is { } password ? () => password.Value : null,
+                _options.RedisSlowlogInterval,
+                _options.StateDir,
+                _options.StartAt == StartAt.End,
+                [new("service.name", "redis")],
+                record => outputs.Write(record, tag, _abort.Token),
+                _loggers.CreateLogger<SlowlogPoller>(),
+                _time)
+            {
+                // The entries are flushed and fsynced before the poller's state says they were emitted.
+                BeforeSave = () => outputs.Commit(static () => 0),
+            };
+            _readiness.Watch("redis_slowlog", () => _slowlog.Stats is { Polls: 0, Errors: 0 } or { Up: true } ? null : $"the slow log of Redis at {slowlogAddress} cannot be read");
+        }
+
         Log.PipelineStarted(_logger, _options.Inputs.Count, _options.PrintsToStdout, _options.ShipsToFluentd ? _options.Fluentd.Address.ToString() : "off");
 
         using var shipping = new CancellationTokenSource();
         var shipper = _shipper is null ? Task.CompletedTask : Task.Run(() => _shipper.RunAsync(shipping.Token), CancellationToken.None);
         var prober = _client is null ? Task.CompletedTask : Task.Run(() => ProbeLoopAsync(stoppingToken), CancellationToken.None);
+        var slowlog = _slowlog is null ? Task.CompletedTask : Task.Run(() => _slowlog.RunAsync(stoppingToken), CancellationToken.None);
         var tailer = _options.Inputs.Count == 0
             ? Task.CompletedTask
             : Task.Factory.StartNew(() => _tailer.RunAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -106,6 +132,12 @@ internal sealed class PipelineService : BackgroundService
         await _abort.CancelAsync().ConfigureAwait(false);
         await tailer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await prober.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await slowlog.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_slowlog is not null)
+        {
+            await _slowlog.DisposeAsync().ConfigureAwait(false);
+        }
+
         Commit();
 
         if (_client is not null && buffer is not null)

@@ -36,6 +36,21 @@ internal sealed class RecordJson : IDisposable
 
     public void Dispose() => _writer.Dispose();
 
+    /// <summary>A double always with a fraction or an exponent (<c>1.0</c>, <c>-0.0</c>), so a JSON reader sees a float
+    /// where the Fluentd record has one, never an integer.</summary>
+    private static void WriteDouble(Utf8JsonWriter writer, double value)
+    {
+        Span<byte> text = stackalloc byte[40];
+        value.TryFormat(text, out var written, "R", System.Globalization.CultureInfo.InvariantCulture);
+        if (text[..written].IndexOfAny((byte)'.', (byte)'E', (byte)'e') < 0)
+        {
+            text[written++] = (byte)'.';
+            text[written++] = (byte)'0';
+        }
+
+        writer.WriteRawValue(text[..written], skipInputValidation: true);
+    }
+
     public static void Write(Utf8JsonWriter writer, LogRecord record)
     {
         Span<char> time = stackalloc char[40];
@@ -65,7 +80,7 @@ internal sealed class RecordJson : IDisposable
                     writer.WriteNumberValue(i);
                     break;
                 case double d when double.IsFinite(d):
-                    writer.WriteNumberValue(d);
+                    WriteDouble(writer, d);
                     break;
                 case double d:
                     // JSON has no NaN or infinity; msgpack gets the same text.

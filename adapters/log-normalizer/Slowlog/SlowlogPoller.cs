@@ -37,6 +37,9 @@ internal sealed class SlowlogPoller(
 
     public SlowlogStats Stats => Volatile.Read(ref _stats);
 
+    /// <summary>Runs after a batch was emitted and before the state says so: the pipeline makes the records durable here.</summary>
+    internal Action? BeforeSave { get; init; }
+
     /// <summary>Polls until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -90,6 +93,11 @@ internal sealed class SlowlogPoller(
         var next = new SlowlogState(runId!, batch.LastId);
         if (next != _state)
         {
+            if (emitted > 0)
+            {
+                BeforeSave?.Invoke();
+            }
+
             _state = next;
             SaveState(next);
         }

@@ -12,6 +12,9 @@ namespace Sidecars.Testing.Fluentd;
 /// </summary>
 public static class ForwardRecords
 {
+    /// <summary>One msgpack value (a record map, say) as the receiver's JSON view of it, by the receiver's own decoder.</summary>
+    public static JsonNode? FromMsgpack(ref MessagePack.MessagePackReader reader) => ForwardDecoding.ToJson(ref reader, 0);
+
     /// <summary>Null when equal; otherwise where and how they first differ.</summary>
     public static string? Difference(JsonNode? expected, JsonNode? actual, string path = "$")
     {
