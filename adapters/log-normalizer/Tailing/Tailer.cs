@@ -164,6 +164,7 @@ internal sealed class Tailer(TailerOptions options, IReadOnlyList<InputSpec> inp
     private ReadOutcome ReadFile(TailedFile file, long budget)
     {
         ReadOutcome outcome;
+        var fingerprint = file.Fingerprint;
         try
         {
             outcome = file.Read(_buffer, budget);
@@ -187,6 +188,10 @@ internal sealed class Tailer(TailerOptions options, IReadOnlyList<InputSpec> inp
         else if (outcome == ReadOutcome.Data)
         {
             file.LastActive = time.GetTimestamp();
+            if (file.Fingerprint != fingerprint)
+            {
+                _checkpoints.UpdateFingerprint(file.Key, file.Fingerprint);
+            }
         }
 
         file.WasIdle = outcome == ReadOutcome.Nothing;
@@ -236,7 +241,9 @@ internal sealed class Tailer(TailerOptions options, IReadOnlyList<InputSpec> inp
             {
                 file.CurrentPath = match.Path;
                 file.RotatedAway = false;
-                if (match.Size < file.Offset)
+                // The size alone misses a file truncated and written again up to the same length: an idle file's
+                // first bytes are checked too (one small read per poll).
+                if (match.Size < file.Offset || (file.WasIdle && !StillSame(file)))
                 {
                     Truncated(file);
                 }
@@ -261,8 +268,6 @@ internal sealed class Tailer(TailerOptions options, IReadOnlyList<InputSpec> inp
             {
                 sink.Idle(file.Source);
             }
-
-            _checkpoints.UpdateFingerprint(file.Key, file.Fingerprint);
         }
 
         foreach (var (key, match) in _matched)
@@ -354,6 +359,18 @@ internal sealed class Tailer(TailerOptions options, IReadOnlyList<InputSpec> inp
         }
 
         return first && options.StartAt == StartAt.End ? size : 0;
+    }
+
+    private static bool StillSame(TailedFile file)
+    {
+        try
+        {
+            return file.Fingerprint.Matches(file.Handle);
+        }
+        catch (IOException)
+        {
+            return true; // a read error is reported by the next read
+        }
     }
 
     private void Close(TailedFile file)
