@@ -34,6 +34,25 @@ public sealed class TailerTests
     }
 
     [Fact]
+    public async Task A_thousand_files_are_followed_at_once_and_each_is_told_when_it_is_idle()
+    {
+        const int Files = 1000;
+        using var dir = new TempDir();
+        for (var i = 1; i <= Files; i++)
+        {
+            File.WriteAllText(dir[$"app{i}.log"], Numbered.Line(i) + "\n");
+        }
+
+        var sink = new RecordingSink();
+        await using var run = new TailerRun(dir.Path, sink, globs: dir.Path + "/app*.log").Start();
+        await sink.WaitForLinesAsync(Files);
+        Numbered.AssertExactlyOnce(sink.Lines, Files);
+        await Wait.UntilAsync(() => sink.Idles >= Files, Timeouts.Converge, "an idle call per file");
+        Assert.Equal(Files, run.Tailer!.Stats.Files);
+        Assert.All(sink.Lines, l => Assert.Equal(dir[$"app{Numbered.TryNumber(l.Line)}.log"], l.Source.Path));
+    }
+
+    [Fact]
     public async Task A_file_that_appears_later_is_read_from_its_beginning_even_when_starting_at_the_end()
     {
         using var dir = new TempDir();
