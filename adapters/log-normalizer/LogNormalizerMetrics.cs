@@ -30,7 +30,7 @@ internal sealed class LogNormalizerMetrics(PipelineService pipeline) : IMetricsS
         {
             Gauge(text, "lognorm_buffer_bytes", "Bytes in the disk buffer not yet acknowledged by Fluentd.", buffer.Bytes);
             Gauge(text, "lognorm_buffer_max_bytes", "The disk buffer's limit (LOGNORM_BUFFER_MAX_BYTES).", buffer.MaxBytes);
-            Counter(text, "lognorm_backpressure_seconds_total", "Time reading was paused because the disk buffer was full.", (double)buffer.BlockedTicks / System.Diagnostics.Stopwatch.Frequency);
+            Counter(text, "lognorm_backpressure_seconds_total", "Time reading was paused because the disk buffer was full.", buffer.Blocked.TotalSeconds);
         }
 
         if (pipeline.Shipper is { } shipper)

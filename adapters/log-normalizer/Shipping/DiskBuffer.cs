@@ -107,8 +107,21 @@ internal sealed class DiskBuffer : IDisposable
 
     public long MaxBytes => _maxBytes;
 
-    /// <summary>Time <see cref="Append"/> spent waiting for room, in stopwatch ticks.</summary>
-    public long BlockedTicks { get; private set; }
+    private long _blockedTicks;
+    private long _blockedSince;
+
+    /// <summary>Time spent waiting for room in <see cref="WaitForRoom"/>, a wait still going on included.</summary>
+    public TimeSpan Blocked
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var ticks = _blockedTicks + (_blockedSince == 0 ? 0 : System.Diagnostics.Stopwatch.GetTimestamp() - _blockedSince);
+                return System.Diagnostics.Stopwatch.GetElapsedTime(0, ticks);
+            }
+        }
+    }
 
     /// <summary>Appends one record (call <see cref="WaitForRoom"/> first). Durable at the next <see cref="Sync"/>.</summary>
     public void Append(string tag, byte[] entry, CancellationToken cancellationToken)
@@ -297,7 +310,7 @@ internal sealed class DiskBuffer : IDisposable
                 return false;
             }
 
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            _blockedSince = System.Diagnostics.Stopwatch.GetTimestamp();
             using var registration = cancellationToken.Register(() =>
             {
                 lock (_lock)
@@ -310,7 +323,8 @@ internal sealed class DiskBuffer : IDisposable
                 Monitor.Wait(_lock, TimeSpan.FromSeconds(1));
             }
 
-            BlockedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+            _blockedTicks += System.Diagnostics.Stopwatch.GetTimestamp() - _blockedSince;
+            _blockedSince = 0;
             cancellationToken.ThrowIfCancellationRequested();
             return true;
         }

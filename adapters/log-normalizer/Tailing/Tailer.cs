@@ -58,12 +58,6 @@ internal sealed partial class Tailer(TailerOptions options, IReadOnlyList<InputS
     /// <summary>Where a <c>-</c> input reads from.</summary>
     internal Func<Stream> OpenStdin { get; init; } = Console.OpenStandardInput;
 
-    /// <summary>Writes the committed offsets to the checkpoint file now (the pipeline calls it after each commit).</summary>
-    public void SaveCheckpoints()
-    {
-        _ = _stats;
-    }
-
     /// <summary>Runs until cancelled; then writes the committed offsets one last time.</summary>
     public Task RunAsync(CancellationToken cancellationToken)
     {

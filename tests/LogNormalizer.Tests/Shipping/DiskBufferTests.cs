@@ -141,6 +141,6 @@ public sealed class DiskBufferTests : IDisposable
         var records = await ReadAsync(buffer, reader, 10);
         buffer.Acknowledge(records[^1].Next);
         Assert.True(await waiting.WaitAsync(Timeouts.Converge));
-        Assert.True(buffer.BlockedTicks > 0);
+        Assert.True(buffer.Blocked > TimeSpan.Zero);
     }
 }
