@@ -33,8 +33,8 @@ tests=(
   openssh-server openssh-client
   # an independent msgpack decoder and packer for the Forward-protocol tests (run with /usr/bin/python3)
   python3-msgpack
-  # log-normalizer: files rotated by the real logrotate (copytruncate and create), syslog lines formatted by logger
-  logrotate bsdutils
+  # log-normalizer: files rotated by the real logrotate (copytruncate and create)
+  logrotate
 )
 
 # The benchmarks' clients and the TLS peer they run beside nginx.

@@ -26,6 +26,8 @@ public sealed partial class DepsTests
         "/usr/bin/python3",
         // the Forward benchmark builds its peer, fluent-logger-golang, from Debian's Go sources
         "go",
+        // log-normalizer's rotation tests run the real logrotate (found in /usr/sbin when PATH lacks it)
+        "logrotate",
     ];
 
     [Fact]
