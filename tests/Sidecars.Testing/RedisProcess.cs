@@ -13,13 +13,15 @@ public sealed class RedisProcess : IAsyncDisposable
 {
     private readonly string _dir;
     private readonly string _conf;
+    private readonly bool _logsToFile;
     private Process? _process;
 
-    private RedisProcess(string dir, string conf, int port)
+    private RedisProcess(string dir, string conf, int port, bool logsToFile)
     {
         _dir = dir;
         _conf = conf;
         Port = port;
+        _logsToFile = logsToFile;
     }
 
     public int Port { get; }
@@ -44,7 +46,8 @@ public sealed class RedisProcess : IAsyncDisposable
             .. config,
         ];
         await File.WriteAllLinesAsync(conf, lines);
-        var redis = new RedisProcess(dir, conf, port);
+        // With a log file of its own, redis-server prints nothing: then a connection is what tells it is up.
+        var redis = new RedisProcess(dir, conf, port, config.Any(l => l.StartsWith("logfile ", StringComparison.Ordinal)));
         try
         {
             await redis.LaunchAsync();
@@ -128,7 +131,7 @@ public sealed class RedisProcess : IAsyncDisposable
         await Wait.UntilAsync(
             () => process.HasExited
                 ? throw new InvalidOperationException("redis-server exited:\n" + string.Join('\n', output))
-                : output.Any(l => l.Contains("Ready to accept connections", StringComparison.Ordinal)),
+                : output.Any(l => l.Contains("Ready to accept connections", StringComparison.Ordinal)) || (_logsToFile && CanConnect()),
             Timeouts.Startup,
             "redis-server to accept connections");
     }
