@@ -30,6 +30,13 @@ public sealed class RealProgramsTests : IDisposable
         for (var i = 0; i < 100; i++)
         {
             await nginx.GetAsync(i % 10 == 0 ? $"/missing/{i}" : $"/seq/{i}?q={i}");
+            if (i == 0)
+            {
+                // The file is followed before it is rotated: a file renamed away before the first look at it, to a
+                // name the input does not match, is not seen (the README says so).
+                await Wait.UntilAsync(() => host.Records.Any(IsAccess), Timeouts.Converge, "the first access record");
+            }
+
             if (i == 50)
             {
                 // Rotation as logrotate does it for nginx: rename, then USR1 makes nginx reopen its logs.
@@ -39,7 +46,12 @@ public sealed class RealProgramsTests : IDisposable
             }
         }
 
-        await Wait.UntilAsync(() => host.Records.Count(IsAccess) >= 100, Timeouts.Converge, "100 access records");
+        await Wait.UntilAsync(
+            () => Task.FromResult(host.Records.Count(IsAccess) >= 100),
+            Timeouts.Converge,
+            () => $"100 access records; paths seen: {string.Join(' ', host.Records.Where(IsAccess).Select(UrlPath))}; "
+                + $"access.log: {File.ReadAllLines(nginx.AccessLog).Length} lines, access.log.1: {File.ReadAllLines(nginx.AccessLog + ".1").Length} lines; "
+                + $"stderr: {string.Join('\n', host.Process.Stderr)}");
         // In request order within each file; across the rotation nginx may still write to the renamed file while the
         // new one fills, so the two files' records are compared by the number in their path.
         var access = host.Records.Where(IsAccess).OrderBy(r => int.Parse(UrlPath(r)!.Split('/')[2], System.Globalization.CultureInfo.InvariantCulture)).ToList();
