@@ -71,7 +71,9 @@ public sealed class RobustnessPropertyTests
 
     [Property(MaxTest = 150)]
     public Property The_processor_loses_no_line_with_multi_line_off() =>
-        Prop.ForAll(Hostile.ListOf().Select(l => l.Select(Clean).ToList()).ToArbitrary(), lines =>
+        // Plain lines: under auto detection two CRI or Docker partial lines are rightly one record (joined), which
+        // a count per line cannot tell from a loss; the partial lines have their own tests (DockerCriTests).
+        Prop.ForAll(HostilePlain.ListOf().Select(l => l.Select(Clean).ToList()).ToArbitrary(), lines =>
         {
             foreach (var format in OffFormats)
             {
