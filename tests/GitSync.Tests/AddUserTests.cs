@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Sidecars.Testing;
 using Xunit;
 
 namespace Sidecars.GitSync.Tests;

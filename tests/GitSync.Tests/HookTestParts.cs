@@ -77,22 +77,3 @@ internal sealed class WebhookTarget : IAsyncDisposable
         await _app.DisposeAsync();
     }
 }
-
-/// <summary>A logger that keeps what it is given, for tests that look at log lines (and for what must not be in them).</summary>
-internal sealed class ListLogger : ILogger
-{
-    public ConcurrentQueue<(LogLevel Level, int EventId, string Message)> Lines { get; } = new();
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        ArgumentNullException.ThrowIfNull(formatter);
-        Lines.Enqueue((logLevel, eventId.Id, formatter(state, exception)));
-    }
-
-    public string All => string.Join('\n', Lines.Select(l => l.Message));
-}

@@ -31,7 +31,7 @@ internal sealed class SlowlogHarness : IAsyncDisposable
 
     public string StateDir { get; }
 
-    public CapturingLogger Logger { get; } = new();
+    public ListLogger Logger { get; } = new();
 
     public IReadOnlyList<KeyValuePair<string, string>> Resource { get; } = [new("service.name", "cache")];
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Sidecars.LogNormalizer.Parsing;
 using Sidecars.LogNormalizer.Tailing;
+using Sidecars.Testing;
 using Xunit;
 
 namespace Sidecars.LogNormalizer.Tests.Tailing;

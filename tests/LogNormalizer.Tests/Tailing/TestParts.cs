@@ -216,22 +216,3 @@ internal sealed class TempDir : IDisposable
 
     public void Dispose() => Directory.Delete(Path, recursive: true);
 }
-
-/// <summary>A logger that keeps what it is given.</summary>
-internal sealed class ListLogger : ILogger
-{
-    public ConcurrentQueue<(LogLevel Level, int EventId, string Message)> Lines { get; } = new();
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        ArgumentNullException.ThrowIfNull(formatter);
-        Lines.Enqueue((logLevel, eventId.Id, formatter(state, exception)));
-    }
-
-    public int Count(int eventId) => Lines.Count(l => l.EventId == eventId);
-}
