@@ -53,6 +53,8 @@ internal sealed class ComposePorts
 
     public int GitSync { get; } = FreePort.Get();
 
+    public int LogNormalizer { get; } = FreePort.Get();
+
     /// <summary>The environment docker-compose runs with: podman's API, the locally built nginx, these ports.</summary>
     public Dictionary<string, string> Environment(ImagesFixture images) => new()
     {
@@ -66,5 +68,6 @@ internal sealed class ComposePorts
         ["TERMINATOR_ADMIN_PORT"] = $"127.0.0.1:{TerminatorAdmin}",
         ["CONFIG_SYNC_PORT"] = $"127.0.0.1:{ConfigSync}",
         ["GIT_SYNC_PORT"] = $"127.0.0.1:{GitSync}",
+        ["LOG_NORMALIZER_PORT"] = $"127.0.0.1:{LogNormalizer}",
     };
 }
