@@ -228,4 +228,23 @@ public sealed class HostTests : IDisposable
         Assert.Equal(500, host.Records.Count);
         
     }
+
+    [Fact]
+    public async Task A_shared_key_from_a_file_authenticates_and_never_shows()
+    {
+        const string Key = "s3cret-shared-key-0123";
+        await using var receiver = await ForwardReceiver.StartAsync(new ForwardReceiverOptions { SharedKey = Key });
+        var keyFile = Path.Combine(_dir.FullName, "shared-key");
+        await File.WriteAllTextAsync(keyFile, Key + "\n");
+        var env = Env(receiver);
+        env["LOGNORM_FLUENTD_SHARED_KEY_FILE"] = keyFile;
+        Append(Enumerable.Range(0, 20).Select(LogNormalizerHost.NginxLine));
+        await using var host = await LogNormalizerHost.StartAsync(env);
+        await Wait.UntilAsync(() => receiver.Events.Select(e => LogNormalizerHost.Seq(e.Record)).Distinct().Count() >= 20, Timeouts.Converge, "20 records through the handshake");
+        Assert.NotEmpty(receiver.Pings);
+        Assert.Empty(receiver.AuthFailures);
+        var metrics = await host.GetAsync("/metrics");
+        Assert.DoesNotContain(Key, host.Process.Output(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Key, metrics, StringComparison.Ordinal);
+    }
 }
