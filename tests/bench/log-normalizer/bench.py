@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from procstats import free_port, cpu_seconds, percentile, machine  # noqa: E402
@@ -227,6 +228,21 @@ def stop(proc):
 def stderr_tail(err):
     err.seek(0)
     return err.read().decode(errors="replace")[-2000:]
+
+
+@contextmanager
+def deadline(seconds, what):
+    """Bounds a block that may block in a read (a receiver that hangs): SIGALRM raises, and the finally blocks stop
+    the processes."""
+    def expired(signum, frame):
+        raise SystemExit(f"{what}: still running after {seconds:.0f} s, given up")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # ----------------------------------------------------------------------------------------------- throughput
@@ -480,9 +496,12 @@ def main():
     for _ in range(runs):
         for name, kind, pinned in configs:
             loads.append(os.getloadavg()[0])
-            results[name].append(throughput_run(binary, receiver_binary, files[kind], kind, lines, pinned))
+            limit = max(RUN_MIN_SECONDS, RUN_SECONDS_PER_MILLION * lines / 1e6) + 2 * STOP_SECONDS + READY_SECONDS
+            with deadline(limit, f"the run {name}"):
+                results[name].append(throughput_run(binary, receiver_binary, files[kind], kind, lines, pinned))
     load_latency = os.getloadavg()[0]
-    latency = latency_run(binary)
+    with deadline(READY_SECONDS + LATENCY_SECONDS + LATENCY_DRAIN_SECONDS + 3 * STOP_SECONDS, "the latency run"):
+        latency = latency_run(binary)
 
     med = statistics.median
     print(f"machine: {machine()}")
