@@ -495,10 +495,11 @@ def main():
     loads = []
     for _ in range(runs):
         for name, kind, pinned in configs:
-            loads.append(os.getloadavg()[0])
+            load = os.getloadavg()[0]
+            loads.append(load)
             limit = max(RUN_MIN_SECONDS, RUN_SECONDS_PER_MILLION * lines / 1e6) + 2 * STOP_SECONDS + READY_SECONDS
             with deadline(limit, f"the run {name}"):
-                results[name].append(throughput_run(binary, receiver_binary, files[kind], kind, lines, pinned))
+                results[name].append(throughput_run(binary, receiver_binary, files[kind], kind, lines, pinned) | {"load": load})
     load_latency = os.getloadavg()[0]
     with deadline(READY_SECONDS + LATENCY_SECONDS + LATENCY_DRAIN_SECONDS + 3 * STOP_SECONDS, "the latency run"):
         latency = latency_run(binary)
@@ -515,13 +516,14 @@ def main():
     rows = {}
     for name, _, _ in configs:
         rs = results[name]
-        row = {k: med(r[k] for r in rs) for k in rs[0]}
+        row = {k: med(r[k] for r in rs) for k in rs[0] if k != "load"}
         row["duplicates"] = sum(r["duplicates"] for r in rs)
         rows[name] = row
         print(f"| {name} | {lines:,} | {row['wall']:.2f} | {row['cpu']:.2f} | {row['lines_per_cpu']:,.0f} | {row['mib_per_cpu']:.1f} | "
               f"{row['lines_per_s']:,.0f} | {row['mib_per_s']:.1f} | {row['rss']:.1f} | {row['parse_errors']:.0f} | {row['duplicates']} | {row['backpressure']:.2f} |")
-    print("\nevery run: " + "; ".join(f"{name}: " + ", ".join(f"{r['lines_per_cpu'] / 1000:.0f}k/CPU-s {r['wall']:.1f} s" for r in results[name])
-                                       for name, _, _ in configs))
+    print("\nevery run (lines / CPU-s, wall, the 1-min load average before it):")
+    for name, _, _ in configs:
+        print(f"  {name}: " + ", ".join(f"{r['lines_per_cpu'] / 1000:.0f}k {r['wall']:.1f} s (load {r['load']:.1f})" for r in results[name]))
 
     ref = REFERENCE
     print(f"\nREFERENCE, not run here (no package on this machine): {ref['name']}, measured elsewhere on a 2-core machine, pinned to one core, "
