@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from procstats import free_port, cpu_seconds, percentile, machine  # noqa: E402
 
 DATA_DIR = "artifacts/bench/log-normalizer"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 # Fluent Bit 5.1.1, measured elsewhere on a 2-core machine: 1,000,000 nginx combined lines (156 MiB), tail -> nginx
 # regex parser -> forward with Require_ack_response into a second Fluent Bit, pinned to one core.
@@ -120,7 +120,7 @@ SYSLOG_MESSAGES = [
     ("sshd", "Accepted publickey for deploy from 10.1.{a}.{b} port {port} ssh2: ED25519 SHA256:{hex}"),
     ("sshd", "Connection closed by authenticating user root 203.0.113.{b} port {port} [preauth]"),
     ("CRON", "(root) CMD (/usr/local/bin/backup.sh --incremental > /dev/null 2>&1)"),
-    ("systemd", "Started session-{n}.scope - Session {n} of User deploy."),
+    ("systemd", "Started user@{n}.service - User Manager for UID {n}."),
     ("kernel", "[{n}.{port}] TCP: request_sock_TCP: Possible SYN flooding on port 443. Sending cookies."),
     ("postfix/smtp", "{hex}: to=<user{n}@example.org>, relay=mx.example.org[198.51.100.{b}]:25, delay=0.{a}, status=sent (250 OK)"),
     ("dockerd", "level=info msg=\"ignoring event\" container={hex}{hex} module=libcontainerd namespace=moby"),
@@ -460,7 +460,7 @@ def latency_run(binary):
 def write_paced(path, total):
     """Appends `total` nginx lines at LATENCY_RATE lines/s, in 1 ms steps; each line carries the ns it is written at."""
     rng = random.Random("latency")
-    agent = USER_AGENTS[0][1]
+    user_agent = USER_AGENTS[0][1]
     written = 0
     start = time.monotonic()
     with open(path, "a", encoding="ascii") as f:
@@ -471,7 +471,7 @@ def write_paced(path, total):
                 d = datetime.datetime.fromtimestamp(now / 1e9, datetime.timezone.utc)
                 stamp = f"{d.day:02d}/{MONTHS[d.month - 1]}/{d.year}:{d.hour:02d}:{d.minute:02d}:{d.second:02d} +0000"
                 batch = [f'10.0.{rng.randrange(256)}.{rng.randrange(1, 255)} - - [{stamp}] "GET /t/{now}?page={i % 40} HTTP/1.1" '
-                         f'200 {rng.randrange(40, 60000)} "-" "{agent}"\n' for i in range(written, due)]
+                         f'200 {rng.randrange(40, 60000)} "-" "{user_agent}"\n' for i in range(written, due)]
                 f.write("".join(batch))
                 f.flush()
                 written = due
