@@ -175,6 +175,11 @@ internal sealed class LogNormalizerOptions
                 Username = username,
                 Password = password is null ? null : () => password.Value,
                 Overflow = OverflowPolicy.Block,
+                // The disk buffer is the queue: the client's own holds two batches, not the 10,000 records an image's
+                // logs keep, so records do not live long enough in memory to reach gen2. Measured with a million nginx
+                // lines (tests/bench/log-normalizer): peak RSS 140-165 -> 65 MiB, lines per CPU-second unchanged.
+                QueueMaxRecords = 2 * FluentdClientOptions.Default.BatchMaxRecords,
+                QueueMaxBytes = 2L * FluentdClientOptions.Default.BatchMaxBytes,
             },
             FluentdTag = tag,
             BufferDir = bufferDir ?? stateDir,

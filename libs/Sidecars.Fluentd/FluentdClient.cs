@@ -284,7 +284,7 @@ public sealed class FluentdClient : IAsyncDisposable
                         var chunk = pending[next];
                         sending = true;
                         await connection.SendAsync(chunk.Message, cancellationToken).ConfigureAwait(false);
-                        Interlocked.Add(ref _bytesSent, chunk.Message.Length);
+                        Interlocked.Add(ref _bytesSent, chunk.Length);
                         Interlocked.Increment(ref _chunksSent);
                         if (_options.RequireAck)
                         {
@@ -306,6 +306,11 @@ public sealed class FluentdClient : IAsyncDisposable
 
                     if (next == pending.Count)
                     {
+                        foreach (var done in pending)
+                        {
+                            done.Return();
+                        }
+
                         pending = null;
                         Resolve(last);
                     }
@@ -415,12 +420,21 @@ public sealed class FluentdClient : IAsyncDisposable
         return chunks;
     }
 
-    /// <summary>A PackedForward (or CompressedPackedForward) message, ready to send and to send again unchanged.</summary>
-    private sealed record Chunk(string Id, byte[] Message, int Records)
+    /// <summary>
+    /// A PackedForward (or CompressedPackedForward) message, ready to send and to send again unchanged. Its array is
+    /// rented and goes back to the pool once every chunk of its batch is delivered (<see cref="Return"/>).
+    /// </summary>
+    private sealed record Chunk(string Id, byte[] Buffer, int Length, int Records)
     {
+        public ReadOnlyMemory<byte> Message => Buffer.AsMemory(0, Length);
+
+        public void Return() => ArrayPool<byte>.Shared.Return(Buffer);
+
         /// <summary>
-        /// Builds the message in one array of its exact size, the entries copied into it once: a chunk is up to a
-        /// megabyte, and every extra copy is a large-object-heap array and, soon, a gen2 collection.
+        /// Builds the message in one pooled array, the entries copied into it once: a chunk is up to a megabyte, and a
+        /// new array per chunk is a large-object-heap array and, soon, a gen2 collection. Measured in log-normalizer's
+        /// benchmark (a million nginx lines, one core), with the bin header below: 116,000 -> 156,000-168,000 lines per
+        /// CPU-second.
         /// </summary>
         public static Chunk Build(string tag, List<byte[]> entries, bool ack, bool gzip)
         {
@@ -453,8 +467,29 @@ public sealed class FluentdClient : IAsyncDisposable
             var writer = new MessagePackWriter(head);
             writer.WriteArrayHeader(3);
             writer.Write(tag);
-            writer.WriteBinHeader(payloadLength);
             writer.Flush();
+            // The bin header by hand: MessagePackWriter.WriteBinHeader asks its buffer for room for the whole payload
+            // as well, which grew this small buffer into a second chunk-sized array per chunk (measured: with the
+            // chunk itself, the large-object allocations behind a third of log-normalizer's CPU time, in GC).
+            var binHeader = head.GetSpan(5);
+            if (payloadLength <= byte.MaxValue)
+            {
+                binHeader[0] = MessagePackCode.Bin8;
+                binHeader[1] = (byte)payloadLength;
+                head.Advance(2);
+            }
+            else if (payloadLength <= ushort.MaxValue)
+            {
+                binHeader[0] = MessagePackCode.Bin16;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(binHeader[1..], (ushort)payloadLength);
+                head.Advance(3);
+            }
+            else
+            {
+                binHeader[0] = MessagePackCode.Bin32;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(binHeader[1..], (uint)payloadLength);
+                head.Advance(5);
+            }
 
             var options = new ArrayBufferWriter<byte>(96);
             writer = new MessagePackWriter(options);
@@ -475,7 +510,8 @@ public sealed class FluentdClient : IAsyncDisposable
 
             writer.Flush();
 
-            var message = new byte[head.WrittenCount + payloadLength + options.WrittenCount];
+            var length = head.WrittenCount + payloadLength + options.WrittenCount;
+            var message = ArrayPool<byte>.Shared.Rent(length);
             head.WrittenSpan.CopyTo(message);
             var offset = head.WrittenCount;
             if (compressed is not null)
@@ -493,7 +529,7 @@ public sealed class FluentdClient : IAsyncDisposable
             }
 
             options.WrittenSpan.CopyTo(message.AsSpan(offset));
-            return new Chunk(id, message, entries.Count);
+            return new Chunk(id, message, length, entries.Count);
         }
     }
 }

@@ -11,6 +11,7 @@ namespace Sidecars.LogNormalizer.Record;
 internal sealed class RecordMsgpack
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private readonly byte[] _time = new byte[64];
 
     /// <summary>The encoded entry, in a new array (the disk buffer and the client keep it).</summary>
     public byte[] Entry(LogRecord record)
@@ -34,13 +35,13 @@ internal sealed class RecordMsgpack
         return _buffer.WrittenSpan.ToArray();
     }
 
-    private static void Write(ref MessagePackWriter writer, LogRecord record)
+    private void Write(ref MessagePackWriter writer, LogRecord record)
     {
         writer.WriteMapHeader(record.SeverityText is null ? 6 : 7);
         writer.Write("timestamp");
-        writer.Write(UnixNanos.Format(record.EffectiveTimeUnixNano));
+        WriteTime(ref writer, record.EffectiveTimeUnixNano);
         writer.Write("observed_timestamp");
-        writer.Write(UnixNanos.Format(record.ObservedUnixNano));
+        WriteTime(ref writer, record.ObservedUnixNano);
         if (record.SeverityText is { } severity)
         {
             writer.Write("severity_text");
@@ -89,5 +90,18 @@ internal sealed class RecordMsgpack
             writer.Write(TextSafety.Clean(key));
             writer.Write(TextSafety.Clean(value));
         }
+    }
+
+    /// <summary>A timestamp as a msgpack string without a string in between (two per record).</summary>
+    private void WriteTime(ref MessagePackWriter writer, long nanos)
+    {
+        Span<char> chars = stackalloc char[40];
+        var length = UnixNanos.Format(nanos, chars);
+        for (var i = 0; i < length; i++)
+        {
+            _time[i] = (byte)chars[i];
+        }
+
+        writer.WriteString(_time.AsSpan(0, length));
     }
 }

@@ -419,8 +419,11 @@ internal sealed class DiskBuffer : IDisposable
 /// <summary>The shipper's reading position and its open segment.</summary>
 internal sealed class BufferReader(BufferCursor start) : IDisposable
 {
+    private readonly byte[] _tagBytes = new byte[byte.MaxValue];
     private FileStream? _stream;
     private long _streamSegment = -1;
+    private string? _tag;
+    private int _tagLength;
 
     public BufferCursor Position { get; private set; } = start;
 
@@ -438,17 +441,29 @@ internal sealed class BufferReader(BufferCursor start) : IDisposable
             _streamSegment = Position.Segment;
         }
 
-        _stream!.Position = Position.Offset;
+        if (_stream!.Position != Position.Offset)
+        {
+            _stream.Position = Position.Offset;
+        }
+
         Span<byte> header = stackalloc byte[5];
         _stream.ReadExactly(header);
         var length = BinaryPrimitives.ReadInt32LittleEndian(header);
         var tagLength = header[4];
-        var rest = new byte[length - 1];
-        _stream.ReadExactly(rest);
-        var tag = Encoding.UTF8.GetString(rest, 0, tagLength);
-        var entry = rest.AsSpan(tagLength).ToArray();
+        Span<byte> tagBytes = stackalloc byte[byte.MaxValue];
+        _stream.ReadExactly(tagBytes[..tagLength]);
+        // One tag per input: the last one's string is kept, so a record costs one array (its entry) and no string.
+        if (_tag is null || !tagBytes[..tagLength].SequenceEqual(_tagBytes.AsSpan(0, _tagLength)))
+        {
+            _tag = Encoding.UTF8.GetString(tagBytes[..tagLength]);
+            tagBytes[..tagLength].CopyTo(_tagBytes);
+            _tagLength = tagLength;
+        }
+
+        var entry = new byte[length - 1 - tagLength];
+        _stream.ReadExactly(entry);
         Position = new BufferCursor(Position.Segment, Position.Offset + 4 + length);
-        return new BufferedRecord(tag, entry, Position);
+        return new BufferedRecord(_tag, entry, Position);
     }
 
     public void Dispose() => _stream?.Dispose();

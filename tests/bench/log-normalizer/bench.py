@@ -24,6 +24,7 @@ import datetime
 import gzip
 import http.client
 import json
+import re
 import os
 import random
 import signal
@@ -171,11 +172,23 @@ def data_file(kind, n):
 
 # ------------------------------------------------------------------------------------------ log-normalizer process
 
+def image_runtime_settings():
+    """The image's own runtime settings: the ContainerEnvironmentVariable items of log-normalizer's project file
+    (BENCH_GCGEN0SIZE, when set, replaces its DOTNET_GCgen0size, to compare budgets)."""
+    project = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "adapters", "log-normalizer", "log-normalizer.csproj")
+    with open(project, encoding="utf-8") as f:
+        text = f.read()
+    settings = dict(re.findall(r'<ContainerEnvironmentVariable Include="([^"]+)" Value="([^"]*)"', text))
+    if os.environ.get("BENCH_GCGEN0SIZE"):
+        settings["DOTNET_GCgen0size"] = os.environ["BENCH_GCGEN0SIZE"]
+    return settings
+
+
 def lognorm_env(inputs, fluentd_port, state, admin_port):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGNORM_", "LOG_", "DOTNET_"))}
     env.update({
         # The image's runtime settings (Directory.Build.props: ContainerEnvironmentVariable).
-        "DOTNET_EnableDiagnostics": "0", "DOTNET_gcServer": "0",
+        "DOTNET_EnableDiagnostics": "0", "DOTNET_gcServer": "0", **image_runtime_settings(),
         "LOGNORM_INPUTS": inputs,
         "LOGNORM_START_AT": "beginning",
         "LOGNORM_OUTPUTS": "fluentd",
