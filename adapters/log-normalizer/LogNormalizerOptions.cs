@@ -30,7 +30,7 @@ internal sealed class LogNormalizerOptions
 
     public required StartAt StartAt { get; init; }
 
-    public required string? RedisSlowlogAddr { get; init; }
+    public required Slowlog.SlowlogAddress? RedisSlowlog { get; init; }
 
     public required TimeSpan RedisSlowlogInterval { get; init; }
 
@@ -149,7 +149,8 @@ internal sealed class LogNormalizerOptions
             env.Error("LOGNORM_FLUENTD_SHARED_KEY", "user authentication happens inside the shared-key handshake: set the shared key too");
         }
 
-        if (slowlogAddr is not null && !Slowlog.SlowlogAddress.TryParse(slowlogAddr, out _, out var slowlogError))
+        Slowlog.SlowlogAddress? slowlog = null;
+        if (slowlogAddr is not null && !Slowlog.SlowlogAddress.TryParse(slowlogAddr, out slowlog, out var slowlogError))
         {
             env.Error("LOGNORM_REDIS_SLOWLOG_ADDR", slowlogError!);
         }
@@ -163,7 +164,7 @@ internal sealed class LogNormalizerOptions
             TimeZone = zone,
             StateDir = stateDir,
             StartAt = startAt,
-            RedisSlowlogAddr = slowlogAddr,
+            RedisSlowlog = slowlog,
             RedisSlowlogInterval = slowlogInterval,
             RedisSlowlogPassword = slowlogPassword,
             Outputs = outputs,

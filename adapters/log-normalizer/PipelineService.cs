@@ -84,12 +84,12 @@ internal sealed class PipelineService : BackgroundService
             _router,
             _loggers.CreateLogger<Tailer>(),
             _time);
-        if (_options.RedisSlowlogAddr is { } slowlogText && SlowlogAddress.TryParse(slowlogText, out var slowlogAddress, out _))
+        if (_options.RedisSlowlog is { } slowlogAddress)
         {
             var tag = $"{_options.FluentdTag}.{SlowlogRecord.Format}";
             var outputs = _outputs;
             _slowlog = new SlowlogPoller(
-                slowlogAddress!,
+                slowlogAddress,
                 _options.RedisSlowlogPassword is { } password ? () => password.Value : null,
                 _options.RedisSlowlogInterval,
                 _options.StateDir,
@@ -111,9 +111,8 @@ internal sealed class PipelineService : BackgroundService
         var shipper = _shipper is null ? Task.CompletedTask : Task.Run(() => _shipper.RunAsync(shipping.Token), CancellationToken.None);
         var prober = _client is null ? Task.CompletedTask : Task.Run(() => ProbeLoopAsync(stoppingToken), CancellationToken.None);
         var slowlog = _slowlog is null ? Task.CompletedTask : Task.Run(() => _slowlog.RunAsync(stoppingToken), CancellationToken.None);
-        var tailer = _options.Inputs.Count == 0
-            ? Task.CompletedTask
-            : Task.Factory.StartNew(() => _tailer.RunAsync(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // The tailer runs on a thread of its own (RunAsync starts it).
+        var tailer = _options.Inputs.Count == 0 ? Task.CompletedTask : _tailer.RunAsync(stoppingToken);
 
         try
         {
