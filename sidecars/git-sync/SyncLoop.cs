@@ -56,6 +56,11 @@ internal sealed class SyncLoop(
         // little after the sync's token (so the failure is reported as the time-out it is).
         Libgit2.SetTimeouts(TimeSpan.FromSeconds(Math.Min(10, options.SyncTimeout.TotalSeconds)), options.SyncTimeout + TimeSpan.FromSeconds(1));
 
+        // The reference sets safe.directory '*': a file URL's repository (a host directory, often root's) and a root
+        // another user filled before are synced whoever owns them. The checkout is git-sync's own; the remote's owner
+        // is not its business.
+        GlobalSettings.SetOwnerValidation(false);
+
         if (options.SshCommand is { } ssh)
         {
             Ssh.Install(ssh);

@@ -266,6 +266,35 @@ public sealed class SyncTests : IAsyncLifetime
         Assert.Equal("2\n", sync.Read("f"));
     }
 
+    // The tests run as root, so what is handed to uid 4242 is not git-sync's own but stays writable to it: the owner
+    // check is what is tested, not the permissions.
+    [Theory]
+    [InlineData("remote")]
+    [InlineData("root")]
+    public async Task A_repository_owned_by_another_user_is_synced_as_the_reference_does(string owned)
+    {
+        var dir = Directory.CreateTempSubdirectory("git-sync-owner-").FullName;
+        var repo = await GitRepo.CreateAsync(dir, "site");
+        var tip = await repo.CommitAsync("index.html", "v1\n");
+        var root = Path.Join(dir, "root");
+        if (owned == "root")
+        {
+            // A root another user filled before (the pod's user changed): its repository is not git-sync's own now.
+            var (first, code) = await GitSyncProcess.RunOnceAsync(repo.FileUrl, root);
+            await first.DisposeAsync();
+            Assert.Equal(0, code);
+            tip = await repo.CommitAsync("index.html", "v2\n");
+        }
+
+        (await Command.RunAsync(Command.Require("chown"), "-R", "4242:4242", owned == "remote" ? repo.BarePath : root)).EnsureSuccess("chown");
+        await using var sync = await GitSyncProcess.StartAsync(repo.FileUrl, root: root);
+        await sync.WaitForAsync(tip);
+        Assert.Equal(owned == "remote" ? "v1\n" : "v2\n", sync.Read("index.html"));
+        // Updated in place, not wiped and cloned again (a wipe is logged before the publish's own line).
+        await sync.WaitForEventAsync(EventIds.Synced, e => e.ToString().Contains(tip, StringComparison.Ordinal));
+        Assert.Empty(sync.Process.LogEvents(EventIds.RootWiped));
+    }
+
     internal static async Task<string> GitIn(string dir, params string[] args)
     {
         var result = await Command.RunAsync("git", ["-C", dir, .. args], environment: new Dictionary<string, string> { ["GIT_CONFIG_NOSYSTEM"] = "1", ["HOME"] = Path.GetTempPath() });
