@@ -51,6 +51,8 @@ internal sealed class ConfigSyncOptions
 
     public required AutoRollback AutoRollbackSetting { get; init; }
 
+    public required SyntaxRules Syntax { get; init; }
+
     public required string? ValidateCommand { get; init; }
 
     public required Uri? ValidateUrl { get; init; }
@@ -124,6 +126,7 @@ internal sealed class ConfigSyncOptions
                 ("auto", AutoRollback.Auto),
                 ("true", AutoRollback.On),
                 ("false", AutoRollback.Off)),
+            Syntax = SyntaxRules.Bind(env),
             ValidateCommand = CheckCommand(env, "CONFIGSYNC_VALIDATE_COMMAND", env.OptionalString("CONFIGSYNC_VALIDATE_COMMAND", "command run on the staged version before it goes live (its directory is CONFIGSYNC_STAGED_DIR and the working directory); non-zero exit rejects it with the output as the reason")),
             ValidateUrl = env.HttpUrl("CONFIGSYNC_VALIDATE_URL", "URL the staged version is POSTed to as a tar archive before it goes live; non-2xx rejects it with the body as the reason"),
             ValidateTimeout = env.Duration("CONFIGSYNC_VALIDATE_TIMEOUT", TimeSpan.FromSeconds(30), "time limit of the validate command or URL; running out rejects the version", min: TimeSpan.FromMilliseconds(100), max: TimeSpan.FromMinutes(10)),

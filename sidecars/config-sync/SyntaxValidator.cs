@@ -12,12 +12,14 @@ using YamlDotNet.Core.Events;
 namespace Sidecars.ConfigSync;
 
 /// <summary>
-/// The built-in checks, chosen by extension (case-insensitive): JSON, YAML (every document), XML and TOML must parse,
-/// and be valid UTF-8 (XML: valid in its declared encoding). Only parsers and readers run, never object mapping, so a
-/// hostile file costs time linear in its size: nesting is capped at <see cref="MaxDepth"/>, XML refuses DTDs (no
-/// entity expansion, no external entities), YAML aliases are not expanded. Other files are not looked at.
+/// The built-in checks, chosen by <see cref="SyntaxRules"/> (CONFIGSYNC_SYNTAX, else the extension, case-insensitive):
+/// JSON, YAML (every document), XML and TOML must parse, and be valid UTF-8 (XML: valid in its declared encoding);
+/// nginx includes must get through nginx's parser (<see cref="NginxSyntax"/>, bytes, any encoding). Only parsers and
+/// readers run, never object mapping, so a hostile file costs time linear in its size: nesting is capped at
+/// <see cref="MaxDepth"/>, XML refuses DTDs (no entity expansion, no external entities), YAML aliases are not expanded.
+/// Other files are not looked at.
 /// </summary>
-internal sealed class SyntaxValidator : IConfigValidator
+internal sealed class SyntaxValidator(SyntaxRules rules) : IConfigValidator
 {
     public const string Name = "syntax";
     public const int MaxDepth = 256;
@@ -33,7 +35,7 @@ internal sealed class SyntaxValidator : IConfigValidator
         foreach (var (path, bytes) in files.Files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            problems.AddRange(Check(path, bytes).Select(p => $"{path}: {p}"));
+            problems.AddRange(Check(rules.FormatOf(path), bytes).Select(p => $"{path}: {p}"));
         }
 
         if (problems.Count == 0)
@@ -52,17 +54,16 @@ internal sealed class SyntaxValidator : IConfigValidator
     }
 
     /// <summary>The problems of one file, each "line N: what" (or "line N, column M: what"); none when it is fine.</summary>
-    public static IReadOnlyList<string> Check(string path, byte[] bytes)
+    public static IReadOnlyList<string> Check(SyntaxFormat format, byte[] bytes)
     {
-        var extension = Path.GetExtension(path).ToLowerInvariant();
-        if (extension is not (".json" or ".yaml" or ".yml" or ".toml" or ".xml"))
+        switch (format)
         {
-            return [];
-        }
-
-        if (extension == ".xml")
-        {
-            return CheckXml(bytes);
+            case SyntaxFormat.None:
+                return [];
+            case SyntaxFormat.Xml:
+                return CheckXml(bytes);
+            case SyntaxFormat.Nginx:
+                return NginxSyntax.Check(bytes, MaxDepth) is { } problem ? [problem] : [];
         }
 
         if (InvalidUtf8(bytes) is { } bad)
@@ -70,10 +71,10 @@ internal sealed class SyntaxValidator : IConfigValidator
             return [bad];
         }
 
-        return extension switch
+        return format switch
         {
-            ".json" => CheckJson(bytes),
-            ".toml" => CheckToml(StrictUtf8.GetString(WithoutBom(bytes))),
+            SyntaxFormat.Json => CheckJson(bytes),
+            SyntaxFormat.Toml => CheckToml(StrictUtf8.GetString(WithoutBom(bytes))),
             _ => CheckYaml(StrictUtf8.GetString(WithoutBom(bytes))),
         };
     }

@@ -5,7 +5,7 @@ internal static class Validators
     /// <summary>The configured validators in the order they run: syntax first (cheap, local), then command, then URL.</summary>
     public static IReadOnlyList<IConfigValidator> FromOptions(ConfigSyncOptions options, HttpClient client, string stagingRoot)
     {
-        var validators = new List<IConfigValidator> { new SyntaxValidator() };
+        var validators = new List<IConfigValidator> { new SyntaxValidator(options.Syntax) };
         if (options.ValidateCommand is { } command)
         {
             validators.Add(new CommandValidator(command, options.ValidateTimeout, stagingRoot));

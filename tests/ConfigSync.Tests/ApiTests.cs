@@ -267,6 +267,24 @@ public sealed class ApiTests
     }
 
     [Fact]
+    public async Task With_CONFIGSYNC_SYNTAX_a_broken_nginx_include_gets_422_naming_file_and_line_and_nothing_changes()
+    {
+        await using var server = await ConfigSyncServer.StartAsync(new() { ["CONFIGSYNC_SYNTAX"] = "*.conf=nginx" });
+        var first = await server.PutAsync(new() { ["headers.conf"] = "add_header X-A v0 always;\n" }, "*");
+        Assert.True(first.Status == HttpStatusCode.Created, first.ToString());
+
+        var bad = await server.PutAsync(new() { ["headers.conf"] = "add_header X-A \"v1 always;\n" }, first.ETag);
+        Assert.True(bad.Status == HttpStatusCode.UnprocessableEntity, bad.ToString());
+        Assert.Equal("headers.conf: line 2: unexpected end of file, expecting \";\" or \"}\"", (string)bad.Json!["error"]!);
+        Assert.Equal(new Dictionary<string, string> { ["headers.conf"] = "add_header X-A v0 always;\n" }, server.LiveFiles());
+        Assert.Single((await server.GetAsync("/v1/versions")).Json!["versions"]!.AsArray());
+
+        var good = await server.PutAsync(new() { ["headers.conf"] = "add_header X-A \"v1\" always;\n" }, first.ETag);
+        Assert.True(good.Status == HttpStatusCode.Created, good.ToString());
+        Assert.Equal("add_header X-A \"v1\" always;\n", server.LiveFiles()!["headers.conf"]);
+    }
+
+    [Fact]
     public async Task Twenty_concurrent_writers_are_serialised_one_wins_each_round_and_no_update_is_lost()
     {
         await using var server = await ConfigSyncServer.StartAsync();

@@ -42,6 +42,34 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task A_broken_nginx_include_is_refused_before_nginx_sees_it_and_the_site_keeps_its_config()
+    {
+        var root = Directory.CreateTempSubdirectory("config-sync-test-").FullName;
+        await using var nginx = await NginxApp.StartAsync(Path.Join(root, "config"));
+        await using var server = await ConfigSyncServer.StartAsync(
+            new()
+            {
+                ["CONFIGSYNC_SYNTAX"] = "*.conf=nginx",
+                ["CONFIGSYNC_NOTIFY_PIDFILE"] = nginx.PidFile,
+                ["CONFIGSYNC_CONFIRM_URL"] = new Uri(nginx.BaseUri, "/healthz").ToString(),
+            },
+            root);
+        var first = await server.PutAsync(new() { ["headers.conf"] = "add_header X-Config v1 always;\n" }, "*");
+        Assert.Equal("confirmed", first.VersionStatus);
+        await Wait.UntilAsync(async () => await nginx.HeaderAsync("X-Config") == "v1", Timeouts.Converge, "nginx to answer with X-Config: v1");
+
+        // Without the check this one goes live: nginx refuses the reload, keeps v1, and the confirm URL still answers.
+        var broken = await server.PutAsync(new() { ["headers.conf"] = "add_header X-Config \"v2 always;\n" }, first.ETag);
+        Assert.True(broken.Status == HttpStatusCode.UnprocessableEntity, broken.ToString());
+        Assert.Equal("add_header X-Config v1 always;\n", server.LiveFiles()!["headers.conf"]);
+        Assert.Equal("v1", await nginx.HeaderAsync("X-Config"));
+
+        var fixedOne = await server.PutAsync(new() { ["headers.conf"] = "add_header X-Config \"v2\" always;\n" }, first.ETag);
+        Assert.Equal("confirmed", fixedOne.VersionStatus);
+        await Wait.UntilAsync(async () => await nginx.HeaderAsync("X-Config") == "v2", Timeouts.Converge, "nginx to answer with X-Config: v2");
+    }
+
+    [Fact]
     public async Task A_version_the_app_does_not_survive_is_rolled_back_to_the_last_known_good_by_itself()
     {
         await using var app = await HealthApp.StartAsync();
@@ -182,6 +210,9 @@ public sealed class LifecycleTests
     [InlineData("CONFIGSYNC_AUTO_ROLLBACK", "maybe")]
     [InlineData("CONFIGSYNC_FILE_MODE", "999")]
     [InlineData("CONFIGSYNC_VALIDATE_COMMAND", "nginx -t 'unterminated")]
+    [InlineData("CONFIGSYNC_SYNTAX", "*.conf")]
+    [InlineData("CONFIGSYNC_SYNTAX", "*.conf=ini")]
+    [InlineData("CONFIGSYNC_SYNTAX", "=nginx")]
     public async Task A_bad_variable_stops_the_start_with_exit_2_and_one_line_naming_it(string name, string value)
     {
         await using var process = SidecarProcess.Launch("config-sync", new Dictionary<string, string> { [name] = value, ["CONFIGSYNC_ADDR"] = "127.0.0.1:0" });

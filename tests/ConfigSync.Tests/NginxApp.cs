@@ -43,12 +43,7 @@ public sealed class NginxApp : IAsyncDisposable
             error_log {{prefix}}/error.log info;
             events { worker_connections 64; }
             http {
-                access_log off;
-                client_body_temp_path {{prefix}}/body;
-                proxy_temp_path {{prefix}}/proxy;
-                fastcgi_temp_path {{prefix}}/fastcgi;
-                uwsgi_temp_path {{prefix}}/uwsgi;
-                scgi_temp_path {{prefix}}/scgi;
+                {{HttpPaths(prefix)}}
                 server {
                     listen 127.0.0.1:{{port}};
                     include {{includeDir}}/*.conf;
@@ -79,6 +74,13 @@ public sealed class NginxApp : IAsyncDisposable
             "nginx to answer");
         return app;
     }
+
+    /// <summary>
+    /// The http-level lines that keep nginx (even <c>nginx -t</c>, which creates the temporary directories) inside
+    /// <paramref name="prefix"/>: the distribution's build points them at system paths.
+    /// </summary>
+    public static string HttpPaths(string prefix) =>
+        $"access_log off; client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy; fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;";
 
     /// <summary>The value of a response header on <c>/</c>, or null when absent.</summary>
     public async Task<string?> HeaderAsync(string name)

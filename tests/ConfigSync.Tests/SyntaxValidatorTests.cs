@@ -163,5 +163,5 @@ public sealed class SyntaxValidatorTests
     private static string CultureInfo(FormattableString s) => s.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static Task<ValidationFailure?> ValidateAsync(params (string Path, byte[] Bytes)[] files) =>
-        new SyntaxValidator().ValidateAsync(ConfigFiles.From(files.Select(f => KeyValuePair.Create(f.Path, f.Bytes))), CancellationToken.None);
+        new SyntaxValidator(SyntaxRules.ByExtension).ValidateAsync(ConfigFiles.From(files.Select(f => KeyValuePair.Create(f.Path, f.Bytes))), CancellationToken.None);
 }
