@@ -1,32 +1,55 @@
 #!/usr/bin/env bash
-# Runs the demo: unmodified apps with the sidecars beside them, in Pods played by podman: nginx with topz
-# (compose/k8s/topz.yaml), Redis with redis-exporter (compose/k8s/redis-exporter.yaml) and nginx behind
-# https-terminator (compose/k8s/https-terminator.yaml, with its demo certificate).
+# Runs the demo: an unmodified nginx and an unmodified Redis with all six sidecars beside them, in one pod
+# (compose/k8s/demo-pod.yaml played by podman; with Docker and no podman, compose/docker-compose.yml).
 #
-#   scripts/demo.sh          build the images (cached) and (re)start the demo pods, then print their URLs
-#   scripts/demo.sh down     stop and remove the demo pods
+#   scripts/demo.sh          build the images (skipped when they are of this commit), make the demo repository,
+#                            (re)start the pod, wait until every probe is ready, print what to open
+#   scripts/demo.sh down     stop and remove the pod and its volumes
 #
-# Needs root (podman rootful, debootstrap) and the .NET 10 SDK; installs podman, runc and debootstrap when missing.
-# DEMO_HOST_IP (default 127.0.0.1) is where the pod's ports are published; 0.0.0.0 shows it to the network.
+# Needs root (podman rootful, debootstrap) and the .NET 10 SDK; installs what else it needs (scripts/deps.sh demo).
+# Environment: DEMO_HOST_IP (default 127.0.0.1: where the ports are published; 0.0.0.0 shows them to the network),
+# LOG_FLUENTD_ADDR (host:port of a Fluentd: every sidecar sends its own log lines there too), FLUENTD_ADDR
+# (log-normalizer ships its records there as well as printing them), DEMO_ENGINE (podman or docker; default podman
+# when installed).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CONTAINERS_CONF="$root/scripts/containers.conf"
-
-# One line a pod: its name, its manifest in compose/k8s, the sidecar's container and its admin port (/readyz), then
-# any other port of it published on the host.
-# Three pods rather than one nginx with both sidecars: each manifest stays the one users get, played as it is.
-pods=(
-  "topz-demo topz.yaml topz 9403"
-  "redis-exporter-demo redis-exporter.yaml redis-exporter 9121"
-  "https-terminator-demo https-terminator.yaml https-terminator 9401 8443"
-)
+demo="$root/artifacts/demo"
+pod=sidecars-demo
+manifest="$demo/demo-pod.yaml"
 host_ip=${DEMO_HOST_IP:-127.0.0.1}
 url_host=$host_ip
-[[ $url_host != 0.0.0.0 ]] || url_host=127.0.0.1
+[[ $url_host != 0.0.0.0 ]] || url_host=localhost
+images=(https-terminator config-sync topz git-sync redis-exporter log-normalizer)
+# Each published port and what answers there: the port's owner, then the path that says it is ready.
+ports=(
+  "8443 https-terminator /"
+  "9401 https-terminator /readyz"
+  "9402 config-sync /readyz"
+  "9403 topz /readyz"
+  "9404 git-sync /readyz"
+  "9405 log-normalizer /readyz"
+  "9121 redis-exporter /readyz"
+)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }
+
+if [[ -n "${DEMO_ENGINE:-}" ]]; then
+  engine=$DEMO_ENGINE
+elif command -v podman >/dev/null || ! command -v docker >/dev/null; then
+  engine=podman
+else
+  engine=docker
+fi
+[[ $engine == podman || $engine == docker ]] || die "DEMO_ENGINE must be podman or docker, not '$engine'"
+
+# docker compose v2, else docker-compose 1.29, for the Docker path.
+compose() {
+  local file=(-p "$pod" -f "$root/compose/docker-compose.yml")
+  if docker compose version >/dev/null 2>&1; then docker compose "${file[@]}" "$@"; else docker-compose "${file[@]}" "$@"; fi
+}
 
 # Runs podman with its stderr shown, less what podman prints on every play and down where systemd does not run
 # (containers, CI runners): it cannot create the probes' healthcheck timers, so they are simply not scheduled.
@@ -40,131 +63,226 @@ podman_quiet() {
   return "$rc"
 }
 
-# The manifest users get, with what only this machine needs: the apps built locally (nginx, redis) and loopback-only
-# hostPorts. Arguments: the manifest's file name in compose/k8s, the sidecar's ports.
-write_manifest() {
-  local source="$root/compose/k8s/$1" manifest="$root/artifacts/demo/$1" port
-  shift
-  mkdir -p "$(dirname "$manifest")"
-  local edits=(-e 's#image: nginx:[^ ]+#image: localhost/sidecars-nginx:bookworm#'
-    -e 's#image: redis:[^ ]+#image: localhost/sidecars-redis:bookworm#')
-  for port in "$@"; do
-    edits+=(-e "s#^([ ]*)hostPort: $port\$#\\1hostPort: $port\\n\\1hostIP: $host_ip#")
-  done
-  sed -E "${edits[@]}" "$source" >"$manifest"
-  grep -q 'image: localhost/sidecars-' "$manifest" || die "no 'image: nginx:...' or 'image: redis:...' line in $source"
-  for port in "$@"; do
-    grep -q "hostPort: $port\$" "$manifest" || die "no 'hostPort: $port' line in $source"
-  done
-  grep -q "hostIP: $host_ip" "$manifest" || die "no hostPort line in $source"
-  if grep -q '^kind: Secret$' "$manifest"; then
-    secret_as_directory "$manifest"
-  fi
-}
-
-# podman 4.3 (Debian 12's) writes the files of a Secret volume still base64-encoded, and keeps the Secret after
-# `kube down`: the Secret document's files are written to a directory beside the manifest, and the Pod mounts that
-# directory (hostPath) instead. The Secret must be the first document, the Pod the second.
-secret_as_directory() {
-  local manifest=$1 dir key value
-  dir="${manifest%.yaml}-tls"
-  rm -rf "$dir"
-  mkdir -p -m 0755 "$dir"
-  for key in tls.crt tls.key; do
-    value=$(sed -n "1,/^---\$/s/^  ${key//./\\.}: *\([^ ]*\)\$/\1/p" "$manifest")
-    [[ -n "$value" ]] || die "no '$key:' in the Secret of $manifest"
-    # The terminator runs as 1654 and reads them through the bind mount; the demo key is public anyway.
-    base64 -d <<<"$value" >"$dir/$key"
-    chmod 0644 "$dir/$key"
-  done
-  awk -v dir="$dir" '
-    !pod { if ($0 == "---") pod = 1; next }
-    skip && match($0, /^ */) && RLENGTH > indent { next }
-    { skip = 0 }
-    /^ +secret:$/ { match($0, /^ */); indent = RLENGTH; skip = 1
-      pad = sprintf("%*s", indent, "")
-      print pad "hostPath:"; print pad "  path: " dir; print pad "  type: Directory"; next }
-    { print }
-  ' "$manifest" >"$manifest.pod"
-  mv "$manifest.pod" "$manifest"
-  grep -q "path: $dir" "$manifest" || die "no 'secret:' volume in $manifest"
-}
-
-# Removes the demo pods that exist.
+# Removes the demo pod (and what podman made of its volumes) when it exists; true when there was one.
 down() {
-  local line pod file container port extra removed=0
-  for line in "${pods[@]}"; do
-    read -r pod file container port extra <<<"$line"
-    podman pod exists "$pod" || continue
-    # shellcheck disable=SC2086 # extra: a list of ports
-    [[ -f "$root/artifacts/demo/$file" ]] || write_manifest "$file" "$port" $extra
-    podman_quiet kube down "$root/artifacts/demo/$file"
-    log "$pod removed"
-    removed=$((removed + 1))
-  done
-  [[ $removed -gt 0 ]] || log "no demo pod is running"
+  if [[ $engine == docker ]]; then
+    command -v docker >/dev/null || return 1
+    [[ -n "$(docker ps -aq --filter "label=com.docker.compose.project=$pod")" ]] || return 1
+    DEMO_REPOSITORY="$demo/repository" compose down -v >/dev/null
+    return 0
+  fi
+  command -v podman >/dev/null || return 1
+  podman pod exists "$pod" || return 1
+  podman_quiet pod rm --force --time 5 "$pod"
+  local volumes
+  mapfile -t volumes < <(podman volume ls --quiet --filter "name=^$pod-")
+  [[ ${#volumes[@]} -eq 0 ]] || podman_quiet volume rm --force "${volumes[@]}"
+  return 0
 }
 
 case "${1:-up}" in
   down)
-    command -v podman >/dev/null || exit 0
-    down
+    if down; then log "the demo pod is removed"; else log "no demo pod is running"; fi
     exit 0
     ;;
   up) ;;
   *) die "usage: scripts/demo.sh [down]" ;;
 esac
 
-"$root/scripts/deps.sh" demo || die "could not install the packages the demo needs (scripts/deps.sh demo)"
-command -v dotnet >/dev/null || die "the .NET 10 SDK is needed"
+started=$(date +%s)
+"$root/scripts/deps.sh" demo || die "could not install the packages the demo needs (scripts/deps.sh demo); install them, then run this again"
+command -v dotnet >/dev/null || die "the .NET 10 SDK is needed (dotnet is not on PATH)"
+command -v "$engine" >/dev/null || die "$engine is not installed"
 
-"$root/scripts/images.sh" --local-base
-
-down
-for line in "${pods[@]}"; do
-  read -r pod file container port extra <<<"$line"
-  # shellcheck disable=SC2086 # extra: a list of ports
-  write_manifest "$file" "$port" $extra
-  log "playing artifacts/demo/$file"
-  podman_quiet kube play "$root/artifacts/demo/$file"
+# A port held by something else (not a demo pod this script replaces) fails the demo before anything starts.
+if ! down; then :; fi
+for line in "${ports[@]}"; do
+  read -r port owner _ <<<"$line"
+  if (exec 3<>"/dev/tcp/$url_host/$port") 2>/dev/null; then
+    holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | sed -n 's/.*users:((\("[^"]*"\).*/ by \1/p' | head -n 1)
+    die "port $port (${owner}'s) is taken${holder}: stop what listens there, or run the demo on another address with DEMO_HOST_IP"
+  fi
 done
 
-for line in "${pods[@]}"; do
-  read -r pod file container port extra <<<"$line"
-  log "waiting for $container to be ready"
+# The images: skipped when each is of this commit and nothing is changed, else built (incremental after the first time).
+revision=$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)
+fresh=true
+if [[ $revision == unknown || -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+  fresh=false
+fi
+for image in "${images[@]}"; do
+  label=$("$engine" image inspect --format '{{index .Config.Labels "org.opencontainers.image.revision"}}' "sidecars/$image:latest" 2>/dev/null || true)
+  [[ $label == "$revision" ]] || fresh=false
+done
+if [[ $engine == podman ]]; then
+  for image in localhost/sidecars-nginx:bookworm localhost/sidecars-redis:bookworm; do
+    podman image exists "$image" || fresh=false
+  done
+fi
+if $fresh; then
+  log "the images are of this commit ($revision): not rebuilt"
+elif [[ $engine == podman ]]; then
+  # No registry needed: the base and the stand-ins for nginx and Redis are made from Debian's packages.
+  "$root/scripts/images.sh" --local-base --no-sizes "${images[@]}"
+else
+  CONTAINER_ENGINE=docker "$root/scripts/images.sh" --no-sizes "${images[@]}"
+fi
+
+# The demo site's repository, made afresh from compose/demo-site (one commit), and a clone of it to change the site.
+rm -rf "$demo/repository" "$demo/site"
+mkdir -p "$demo/repository"
+git_demo=(git -c init.defaultBranch=main -c user.name="Sidecars demo" -c user.email=demo@sidecars.invalid -c commit.gpgsign=false)
+"${git_demo[@]}" init --quiet --bare "$demo/repository/site.git"
+"${git_demo[@]}" clone --quiet "$demo/repository/site.git" "$demo/site" 2>/dev/null
+cp -r "$root/compose/demo-site/." "$demo/site/"
+# The clone commits as the demo, whoever runs it (a machine may have no git identity set).
+git -C "$demo/site" config user.name "Sidecars demo"
+git -C "$demo/site" config user.email demo@sidecars.invalid
+"${git_demo[@]}" -C "$demo/site" add --all
+"${git_demo[@]}" -C "$demo/site" commit --quiet -m "The demo site"
+"${git_demo[@]}" -C "$demo/site" push --quiet origin main
+# git-sync (65533) reads it through the mount; config-sync (1654) reads the token.
+chmod -R a+rX "$demo/repository"
+
+token=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+rm -rf "$demo/token"
+mkdir -p "$demo/token"
+printf '%s' "$token" >"$demo/token/token"
+chown -R 1654:1654 "$demo/token"
+chmod 0500 "$demo/token"
+chmod 0400 "$demo/token/token"
+
+if [[ $engine == podman ]]; then
+  # The manifest users get, with what only this machine needs: the stand-ins for nginx and Redis, the ports on
+  # DEMO_HOST_IP, and host directories instead of the Secret (podman 4.3 writes its files base64-encoded), the
+  # ConfigMap (kept after `kube down`; compose/nginx/nginx.conf is the same file) and the repository's placeholder path.
+  mkdir -p "$demo/nginx"
+  cp "$root/compose/nginx/nginx.conf" "$demo/nginx/nginx.conf"
+  chmod -R a+rX "$demo/nginx"
+  awk -v host_ip="$host_ip" -v token="$demo/token" -v nginx="$demo/nginx" -v repository="$demo/repository" \
+    -v log_fluentd="${LOG_FLUENTD_ADDR:-}" -v fluentd="${FLUENTD_ADDR:-}" '
+    # Only the Pod, the third document.
+    /^---$/ { documents++; next }
+    documents < 2 { next }
+    # A volume whose source is replaced: skip its old source lines (indented deeper than its "- name:").
+    skipping && /^      / { next }
+    { skipping = 0 }
+    /^    - name: (token|sidecars-demo-nginx|demo-repository)$/ && in_volumes {
+      print
+      name = $3
+      path = name == "token" ? token : name == "demo-repository" ? repository : nginx
+      print "      hostPath:"; print "        path: " path; print "        type: Directory"
+      skipping = 1; replaced[name] = 1; next
+    }
+    /^  volumes:$/ { in_volumes = 1 }
+    /image: nginx:/ { sub(/image: nginx:.*/, "image: localhost/sidecars-nginx:bookworm") }
+    /image: redis:/ { sub(/image: redis:.*/, "image: localhost/sidecars-redis:bookworm") }
+    /^ *hostPort: [0-9]+$/ { print; indent = $0; sub(/hostPort.*/, "", indent); print indent "hostIP: " host_ip; next }
+    # Environment values given to this script.
+    setting != "" && /^ *value: / { sub(/value: .*/, "value: \"" setting "\""); setting = "" }
+    { setting = "" }
+    /- name: LOG_FLUENTD_ADDR$/ && log_fluentd != "" { setting = log_fluentd }
+    /- name: LOGNORM_FLUENTD_ADDR$/ && fluentd != "" { setting = fluentd }
+    /- name: LOGNORM_OUTPUTS$/ && fluentd != "" { setting = "stdout,fluentd" }
+    { print }
+    END { if (length(replaced) != 3) { print "demo.sh: a volume of the manifest was not found" > "/dev/stderr"; exit 1 } }
+  ' "$root/compose/k8s/demo-pod.yaml" >"$manifest"
+  grep -q "hostIP: $host_ip" "$manifest" || die "no hostPort line in compose/k8s/demo-pod.yaml"
+  log "playing artifacts/demo/demo-pod.yaml (compose/k8s/demo-pod.yaml for this machine)"
+  podman_quiet kube play "$manifest" || die "podman kube play failed (above); scripts/demo.sh down removes what it left"
+else
+  published=()
+  for line in "${ports[@]}"; do
+    read -r port _ <<<"$line"
+    published+=("$port")
+  done
+  log "starting compose/docker-compose.yml as the project $pod"
+  CONFIGSYNC_TOKEN="$token" DEMO_REPOSITORY="$demo/repository" TERMINATOR_PORT="$host_ip:8443" \
+    TERMINATOR_ADMIN_PORT="$host_ip:9401" CONFIG_SYNC_PORT="$host_ip:9402" TOPZ_PORT="$host_ip:9403" \
+    GIT_SYNC_PORT="$host_ip:9404" LOG_NORMALIZER_PORT="$host_ip:9405" REDIS_EXPORTER_PORT="$host_ip:9121" \
+    APP_PORT="$host_ip:8080" LOGNORM_OUTPUTS="${FLUENTD_ADDR:+stdout,fluentd}" \
+    compose up -d >/dev/null || die "docker compose up failed (above); scripts/demo.sh down removes what it left"
+fi
+
+# Every probe ready: each sidecar's /readyz (which also means nginx and Redis answer them), and the site over HTTPS.
+for line in "${ports[@]}"; do
+  read -r port owner path <<<"$line"
+  scheme=http
+  [[ $port != 8443 ]] || scheme=https
   ready=false
-  for _ in $(seq 1 120); do
-    if curl -fsS -o /dev/null --max-time 2 "http://$url_host:$port/readyz" 2>/dev/null; then
+  for _ in $(seq 1 240); do
+    if curl -fsSk -o /dev/null --max-time 2 "$scheme://$url_host:$port$path" 2>/dev/null; then
       ready=true
       break
     fi
     sleep 0.5
   done
   if ! $ready; then
-    podman ps -a --pod --filter pod="$pod" >&2 || true
-    podman logs "$pod-$container" >&2 || true
-    die "$container did not become ready within 60 s (see its logs above); scripts/demo.sh down removes the pods"
+    if [[ $engine == podman ]]; then
+      podman ps -a --pod --filter pod="$pod" >&2 || true
+      podman logs "$pod-$owner" >&2 || true
+    else
+      compose ps >&2 || true
+      compose logs "$owner" >&2 || true
+    fi
+    die "$owner did not become ready on port $port within 120 s (see its logs above); scripts/demo.sh down removes the pod"
   fi
 done
+elapsed=$(($(date +%s) - started))
 
+# The running images: their size and the memory each container uses now.
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+table() {
+  local name image size memory
+  printf '  %-18s %-40s %9s %11s\n' container image 'size MiB' 'memory MiB'
+  for name in nginx redis "${images[@]}"; do
+    if [[ $engine == podman ]]; then
+      image=$(podman inspect --format '{{.ImageName}}' "$pod-$name")
+      memory=$(podman stats --no-stream --format '{{.MemUsage}}' "$pod-$name" 2>/dev/null | sed 's/ \/.*//')
+    else
+      image=$(docker inspect --format '{{.Config.Image}}' "$(compose ps -q "$name")")
+      memory=$(docker stats --no-stream --format '{{.MemUsage}}' "$(compose ps -q "$name")" 2>/dev/null | sed 's/ \/.*//')
+    fi
+    size=$(mib "$("$engine" image inspect --format '{{.Size}}' "$image")")
+    printf '  %-18s %-40s %9s %11s\n' "$name" "$image" "$size" "${memory:-?}"
+  done
+}
+
+if [[ $engine == podman ]]; then logs="podman logs $pod-"; else logs="docker compose -p $pod logs "; fi
+api="http://$url_host:9402"
 cat <<EOF
 
-The demo pods are running: nginx, unmodified, with topz beside it in one PID namespace; Redis, unmodified, with
-redis-exporter beside it on the pod's localhost; another unmodified nginx behind https-terminator (HTTPS and HTTP/2,
-with the manifest's demo certificate, written to artifacts/demo/https-terminator-tls/).
+The demo pod is ready ($elapsed s): an unmodified nginx and Redis with six sidecars beside them.
 
-  http://$url_host:9403/                    topz's live page
-  http://$url_host:9403/topz                the processes as text, like top
-  http://$url_host:9403/topz?format=json    the same as JSON
-  http://$url_host:9403/metrics             topz's Prometheus metrics
-  http://$url_host:9121/metrics             Redis' metrics from redis-exporter (redis_up, redis_commands_total, ...)
-  https://$url_host:8443/                   nginx over HTTPS (and HTTP/2) through https-terminator, with the demo certificate:
-      curl --cacert $root/artifacts/demo/https-terminator-tls/tls.crt https://$url_host:8443/
-  http://$url_host:9401/metrics             https-terminator's metrics (requests, handshakes, certificate expiry)
-  http://$url_host:9403/healthz, /readyz    probes (the same on 9121 for redis-exporter, 9401 for https-terminator)
+  https://$url_host:8443/            the site: git-synced from artifacts/demo/repository, over HTTPS and HTTP/2
+      curl -k https://$url_host:8443/                  (self-signed certificate; -k trusts it for the demo)
+      curl -k https://$url_host:8443/forwarded         what nginx received: X-Forwarded-For, -Proto, -Host, -Port
+  http://$url_host:9403/             topz: every process of the pod, live (/topz as text, ?format=json)
 
-  podman logs topz-demo-topz                          topz's logs (topz-demo-app: nginx's)
-  podman logs redis-exporter-demo-redis-exporter      the exporter's logs (redis-exporter-demo-redis: Redis')
-  podman logs https-terminator-demo-https-terminator  the terminator's logs (https-terminator-demo-app: nginx's)
-  scripts/demo.sh down                                stop and remove the pods
+  Change the site (git-sync publishes the new commit within 2 s):
+      cd $demo/site && sed -i 's/Revision: first/Revision: second/' index.html \\
+        && git commit -qam second && git push -q && cd -
+
+  Push an nginx include through config-sync (validated, published, nginx reloaded by SIGHUP, confirmed):
+      TOKEN=$(cat $demo/token/token)
+      curl -X PUT $api/v1/config -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+           -d '{"files": {"headers.conf": "add_header X-Demo v1 always;\\n"}, "message": "a header"}'
+      curl -skI https://$url_host:8443/ | grep -i x-demo
+  A broken one is refused (422) and never reaches nginx:
+      curl -X PUT $api/v1/config -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+           -d '{"files": {"headers.conf": "add_header X-Demo \\"v2 always;\\n"}}'
+  Roll back to the version before, and list them:
+      curl -X POST $api/v1/rollback -H "Authorization: Bearer \$TOKEN"
+      curl $api/v1/versions
+
+  Metrics (Prometheus text; compose/prometheus/prometheus.yml scrapes them all), and /healthz, /readyz on each port:
+      http://$url_host:9401/metrics   https-terminator     http://$url_host:9404/metrics   git-sync
+      http://$url_host:9402/metrics   config-sync          http://$url_host:9405/metrics   log-normalizer
+      http://$url_host:9403/metrics   topz                 http://$url_host:9121/metrics   redis-exporter (Redis' own)
+
+  ${logs}log-normalizer     nginx's requests and Redis' slow log, one JSON record each (stderr: its own lines)
+  ${logs}<container>        any container's logs: nginx, redis, https-terminator, config-sync, topz, git-sync, ...
+  scripts/demo.sh down      stop and remove the pod
+
 EOF
+table

@@ -17,12 +17,12 @@ demo=(
   catatonit
   # NativeAOT publishing links with clang
   clang zlib1g-dev
-  curl
+  curl git
 )
 
 # What the tests drive for real, beyond the demo's.
 tests=(
-  procps git python3 chromium prometheus openssl util-linux
+  procps python3 chromium prometheus openssl util-linux
   # config-sync's diffs are checked by the tools that consume and compare them; tar archives come from GNU tar
   patch diffutils tar
   # TLS clients and audits for https-terminator

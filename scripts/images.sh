@@ -18,6 +18,8 @@
 #                  localhost/sidecars-redis:bookworm, with debootstrap), and, for git-sync, the full Debian 12 its `ssh`
 #                  is taken from (localhost/sidecars-ssh:bookworm, the Dockerfile's SSH_IMAGE). All are cached: built
 #                  only when missing.
+#   --no-sizes     skip the closing table (its compressed sizes take a `save | gzip` per image); scripts/demo.sh
+#                  prints its own.
 #
 # Environment: CONTAINER_ENGINE (default podman when installed, else docker), BASE_IMAGE (overrides the base),
 # SSH_IMAGE (git-sync's: the full image of the base's distribution release that its `ssh` is copied from),
@@ -43,10 +45,12 @@ cleanup() { [[ ${#scratch[@]} -eq 0 ]] || rm -rf "${scratch[@]}"; }
 trap cleanup EXIT
 
 local_base=false
+sizes=true
 requested=()
 for arg in "$@"; do
   case "$arg" in
     --local-base) local_base=true ;;
+    --no-sizes) sizes=false ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) die "unknown option $arg (see --help)" ;;
     *) requested+=("$arg") ;;
@@ -349,6 +353,7 @@ size_row() {
   printf '%-42s %10s %15s %11s\n' "$1" "$(mib "$size")" "$(mib "$compressed")" "$2"
 }
 
+$sizes || exit 0
 log "measuring the images (compressed: $engine save | gzip)"
 printf '%-42s %10s %15s %11s\n' image 'size MiB' 'compressed MiB' 'binary MiB'
 for tag in "${built[@]}"; do

@@ -37,13 +37,11 @@ internal static class Compose
 
 /// <summary>
 /// The host ports of compose/docker-compose.yml, each a free one bound to loopback only, so that a test binds no port
-/// another program may hold (every port of the file is published on the `app` service, whichever services run).
+/// another program may hold (every port of the file is published on the `nginx` service).
 /// </summary>
 internal sealed class ComposePorts
 {
     public int App { get; } = FreePort.Get();
-
-    public int Topz { get; } = FreePort.Get();
 
     public int Terminator { get; } = FreePort.Get();
 
@@ -51,23 +49,29 @@ internal sealed class ComposePorts
 
     public int ConfigSync { get; } = FreePort.Get();
 
+    public int Topz { get; } = FreePort.Get();
+
     public int GitSync { get; } = FreePort.Get();
 
     public int LogNormalizer { get; } = FreePort.Get();
 
-    /// <summary>The environment docker-compose runs with: podman's API, the locally built nginx, these ports.</summary>
+    public int RedisExporter { get; } = FreePort.Get();
+
+    /// <summary>The environment docker-compose runs with: podman's API, the locally built nginx and Redis, these ports.</summary>
     public Dictionary<string, string> Environment(ImagesFixture images) => new()
     {
         ["CONTAINERS_CONF"] = Podman.ContainersConf,
         ["DOCKER_HOST"] = images.DockerHost,
         ["NGINX_IMAGE"] = ImagesFixture.LocalNginxImage,
+        ["REDIS_IMAGE"] = ImagesFixture.LocalRedisImage,
         // host:port is a valid port mapping too: published on loopback only.
         ["APP_PORT"] = $"127.0.0.1:{App}",
-        ["TOPZ_PORT"] = $"127.0.0.1:{Topz}",
         ["TERMINATOR_PORT"] = $"127.0.0.1:{Terminator}",
         ["TERMINATOR_ADMIN_PORT"] = $"127.0.0.1:{TerminatorAdmin}",
         ["CONFIG_SYNC_PORT"] = $"127.0.0.1:{ConfigSync}",
+        ["TOPZ_PORT"] = $"127.0.0.1:{Topz}",
         ["GIT_SYNC_PORT"] = $"127.0.0.1:{GitSync}",
         ["LOG_NORMALIZER_PORT"] = $"127.0.0.1:{LogNormalizer}",
+        ["REDIS_EXPORTER_PORT"] = $"127.0.0.1:{RedisExporter}",
     };
 }

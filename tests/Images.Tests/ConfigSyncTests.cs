@@ -11,7 +11,7 @@ namespace Sidecars.Images.Tests;
 
 /// <summary>
 /// The config-sync image beside an unmodified nginx, driven from the host through its API as an operator would:
-/// through compose/k8s/config-sync.yaml played by podman, and through compose/docker-compose.yml. A pushed version
+/// through compose/k8s/config-sync.yaml played by podman (the demo pod's tests run it in compose too). A pushed version
 /// reaches nginx (its response carries the header the version adds), and a rollback takes it away again.
 /// </summary>
 [Collection(ImagesDefinition.Name)]
@@ -47,22 +47,6 @@ public sealed class ConfigSyncTests(ImagesFixture images, ITestOutputHelper outp
             // The claim became a podman volume, which `kube down` keeps.
             await Podman.RunAsync("volume", "rm", "--force", pod + "-state");
         }
-    }
-
-    [Fact]
-    public async Task The_compose_file_runs_config_sync_beside_nginx_and_nginx_serves_the_pushed_config_until_a_rollback()
-    {
-        var ports = new ComposePorts();
-        var project = "sidecarstest" + Guid.NewGuid().ToString("N")[..8];
-        var token = NewToken();
-        var environment = ports.Environment(images);
-        environment["CONFIGSYNC_TOKEN"] = token;
-        // Only nginx and config-sync: the file's other services have tests of their own.
-        await Scenario.ComposeAsync(environment, project, ["app", "config-sync"], images, output, async () =>
-        {
-            await ExpectPushAndRollbackAsync(new Uri($"http://127.0.0.1:{ports.ConfigSync}"), new Uri($"http://127.0.0.1:{ports.App}/"), token);
-            await Expect.RunsReadOnlyAsUser1654Async(project + "_config-sync_1");
-        });
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Sidecars.Images.Tests;
 
 /// <summary>
 /// The git-sync image beside an unmodified nginx, syncing from a real smart-HTTP Git server on the host: through
-/// compose/k8s/git-sync.yaml played by podman (init container, then sidecar), and through compose/docker-compose.yml.
+/// compose/k8s/git-sync.yaml played by podman (init container, then sidecar); the demo pod's tests run it in compose.
 /// nginx serves a file of the repository, then the file of a commit pushed afterwards.
 /// </summary>
 [Collection(ImagesDefinition.Name)]
@@ -70,25 +70,6 @@ public sealed partial class GitSyncTests(ImagesFixture images, ITestOutputHelper
 
             output.WriteLine($"pod test: {watch.Elapsed.TotalSeconds:0.0} s");
         }
-    }
-
-    [Fact]
-    public async Task The_compose_file_runs_git_sync_beside_nginx_and_nginx_serves_the_synced_tree_and_a_new_commit()
-    {
-        var repo = await Server.CreateRepoAsync("site");
-        var first = await repo.CommitAsync("index.html", "first commit\n");
-        var ports = new ComposePorts();
-        var project = "sidecarstest" + Guid.NewGuid().ToString("N")[..8];
-        var environment = ports.Environment(images);
-        environment["GITSYNC_REPO"] = Server.Url("site", HostFromContainers);
-        var watch = Stopwatch.StartNew();
-        // Only nginx and git-sync: the file's other services have tests of their own.
-        await Scenario.ComposeAsync(environment, project, ["app", "git-sync"], images, output, async () =>
-        {
-            await ExpectSyncAndUpdateAsync(repo, first, new Uri($"http://127.0.0.1:{ports.App}/git/"), new Uri($"http://127.0.0.1:{ports.GitSync}/"));
-            await Expect.RunsReadOnlyAsAsync(project + "_git-sync_1", "65533:65533", "65533", "65533");
-        });
-        output.WriteLine($"compose test: {watch.Elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>

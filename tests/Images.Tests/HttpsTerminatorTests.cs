@@ -8,7 +8,7 @@ namespace Sidecars.Images.Tests;
 
 /// <summary>
 /// The https-terminator image in front of an unmodified nginx, reached from the host over HTTPS: through
-/// compose/k8s/https-terminator.yaml played by podman, and through compose/docker-compose.yml.
+/// compose/k8s/https-terminator.yaml played by podman; the demo pod's tests run it in compose.
 /// </summary>
 [Collection(ImagesDefinition.Name)]
 public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutputHelper output) : IDisposable
@@ -33,21 +33,6 @@ public sealed partial class HttpsTerminatorTests(ImagesFixture images, ITestOutp
             // --cacert with the Secret's certificate alone: the handshake succeeds only if that is what is served.
             await ExpectNginxOverHttpsAsync(httpsPort, adminPort, ["--cacert", certificate]);
             await Expect.RunsReadOnlyAsUser1654Async(pod + "-https-terminator");
-        });
-    }
-
-    [Fact]
-    public async Task The_compose_file_runs_the_terminator_in_the_app_s_network_namespace_and_serves_nginx_over_https()
-    {
-        var ports = new ComposePorts();
-        var (httpsPort, adminPort) = (ports.Terminator, ports.TerminatorAdmin);
-        var project = "sidecarstest" + Guid.NewGuid().ToString("N")[..8];
-        // Only nginx and the terminator: the file's other services have tests of their own.
-        await Scenario.ComposeAsync(ports.Environment(images), project, ["app", "https-terminator"], images, output, async () =>
-        {
-            // No certificate in the compose file: the terminator makes a self-signed one (and logs its fingerprint).
-            await ExpectNginxOverHttpsAsync(httpsPort, adminPort, ["--insecure"]);
-            await Expect.RunsReadOnlyAsUser1654Async(project + "_https-terminator_1");
         });
     }
 

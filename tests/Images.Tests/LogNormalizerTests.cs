@@ -11,7 +11,7 @@ namespace Sidecars.Images.Tests;
 
 /// <summary>
 /// The log-normalizer image beside an unmodified nginx writing its logs to files in a shared volume: through
-/// compose/k8s/log-normalizer.yaml played by podman, and through compose/docker-compose.yml. Requests sent to nginx
+/// compose/k8s/log-normalizer.yaml played by podman (the demo pod's tests run it in compose). Requests sent to nginx
 /// from the host come out of log-normalizer's stdout as normalized records, read with `podman logs` as a cluster's
 /// log collection would.
 /// </summary>
@@ -48,19 +48,6 @@ public sealed partial class LogNormalizerTests(ImagesFixture images, ITestOutput
                 await Podman.RunAsync("volume", "rm", "--force", pod + volume);
             }
         }
-    }
-
-    [Fact]
-    public async Task The_compose_file_runs_log_normalizer_beside_nginx_and_prints_each_request_as_a_normalized_record()
-    {
-        var ports = new ComposePorts();
-        var project = "sidecarstest" + Guid.NewGuid().ToString("N")[..8];
-        // Only nginx and log-normalizer: the file's other services have tests of their own.
-        await Scenario.ComposeAsync(ports.Environment(images), project, ["app", "log-normalizer"], images, output, async () =>
-        {
-            await ExpectRequestsAsRecordsAsync(project + "_app_1", project + "_log-normalizer_1", ports.App, ports.LogNormalizer);
-            await Expect.RunsReadOnlyAsUser1654Async(project + "_log-normalizer_1");
-        });
     }
 
     /// <summary>

@@ -7,8 +7,9 @@ using Sidecars.Testing;
 namespace Sidecars.Images.Tests;
 
 /// <summary>
-/// Debian's Prometheus (/usr/bin/prometheus) scraping one target every second, on a free loopback port, with its
-/// configuration and storage in a temporary directory; disposing stops it and removes both.
+/// Debian's Prometheus (/usr/bin/prometheus) scraping one target every second, or as a configuration of the test's
+/// says, on a free loopback port, with its configuration and storage in a temporary directory; disposing stops it and
+/// removes both.
 /// </summary>
 internal sealed class PrometheusServer : IAsyncDisposable
 {
@@ -37,13 +38,8 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    public static async Task<PrometheusServer> StartAsync(string job, string target, CancellationToken cancellationToken)
-    {
-        var binary = Command.Require("prometheus");
-        var scratch = Directory.CreateTempSubdirectory("sidecars-prometheus-");
-        var config = Path.Combine(scratch.FullName, "prometheus.yml");
-        await File.WriteAllTextAsync(
-            config,
+    public static Task<PrometheusServer> StartAsync(string job, string target, CancellationToken cancellationToken) =>
+        StartAsync(
             $"""
             global:
               scrape_interval: 1s
@@ -54,6 +50,14 @@ internal sealed class PrometheusServer : IAsyncDisposable
                   - targets: ["{target}"]
             """,
             cancellationToken);
+
+    /// <summary>Prometheus with a configuration of the caller's (its scrape interval, its jobs).</summary>
+    public static async Task<PrometheusServer> StartAsync(string configuration, CancellationToken cancellationToken)
+    {
+        var binary = Command.Require("prometheus");
+        var scratch = Directory.CreateTempSubdirectory("sidecars-prometheus-");
+        var config = Path.Combine(scratch.FullName, "prometheus.yml");
+        await File.WriteAllTextAsync(config, configuration, cancellationToken);
 
         var port = FreePort.Get();
         var psi = new ProcessStartInfo(binary)

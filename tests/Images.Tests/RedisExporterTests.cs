@@ -8,7 +8,7 @@ namespace Sidecars.Images.Tests;
 
 /// <summary>
 /// The redis-exporter image beside a real Redis container, scraped from the host: through compose/k8s/redis-exporter.yaml
-/// played by podman (and there also by Debian's Prometheus), and through compose/docker-compose.yml.
+/// played by podman (and there also by Debian's Prometheus); the demo pod's tests run it in compose.
 /// </summary>
 [Collection(ImagesDefinition.Name)]
 public sealed partial class RedisExporterTests(ImagesFixture images, ITestOutputHelper output)
@@ -55,29 +55,6 @@ public sealed partial class RedisExporterTests(ImagesFixture images, ITestOutput
                 output.WriteLine("prometheus:\n" + prometheus.Output);
                 throw;
             }
-        });
-    }
-
-    [Fact]
-    public async Task The_compose_file_runs_the_exporter_in_redis_network_namespace_and_publishes_redis_up_1()
-    {
-        using var cts = new CancellationTokenSource(Timeouts.Image);
-        var port = FreePort.Get();
-        var project = "sidecarstest" + Guid.NewGuid().ToString("N")[..8];
-        var environment = new Dictionary<string, string>
-        {
-            ["CONTAINERS_CONF"] = Podman.ContainersConf,
-            ["DOCKER_HOST"] = images.DockerHost,
-            ["REDIS_IMAGE"] = ImagesFixture.LocalRedisImage,
-            // host:port publishes on loopback only.
-            ["REDIS_EXPORTER_PORT"] = $"127.0.0.1:{port}",
-        };
-        using var http = new HttpClient { Timeout = Timeouts.Request };
-        // Only Redis and its exporter: the file's other services have tests of their own.
-        await Scenario.ComposeAsync(environment, project, ["redis", "redis-exporter"], images, output, async () =>
-        {
-            ExpectRedisFamilies(await WaitForRedisUpAsync(http, port, cts.Token));
-            await Expect.RunsReadOnlyAsUser1654Async(project + "_redis-exporter_1");
         });
     }
 

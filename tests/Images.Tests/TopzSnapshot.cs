@@ -55,7 +55,7 @@ internal sealed class TopzSnapshot
         return response.StatusCode;
     }
 
-    private static async Task<TopzSnapshot> GetAsync(HttpClient http, int port)
+    public static async Task<TopzSnapshot> GetAsync(HttpClient http, int port)
     {
         var json = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/topz?format=json"));
         using var document = JsonDocument.Parse(json);

@@ -37,7 +37,7 @@ public sealed class ForwardReceiver : IAsyncDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         options ??= new ForwardReceiverOptions();
-        EndPoint requested = options.UnixSocketPath is { } path ? new UnixDomainSocketEndPoint(path) : new IPEndPoint(IPAddress.Loopback, 0);
+        EndPoint requested = options.UnixSocketPath is { } path ? new UnixDomainSocketEndPoint(path) : new IPEndPoint(options.ListenAddress, 0);
         var listener = Listen(requested);
         var receiver = new ForwardReceiver(options, listener.LocalEndPoint!);
         receiver.Accept(listener);

@@ -10,6 +10,12 @@ public sealed class ForwardReceiverOptions
 
     public string ServerHostname { get; init; } = "receiver";
 
+    /// <summary>
+    /// The address to listen on: loopback unless a test's client is in a container (<see cref="System.Net.IPAddress.Any"/>,
+    /// reached there as the host's gateway address).
+    /// </summary>
+    public System.Net.IPAddress ListenAddress { get; init; } = System.Net.IPAddress.Loopback;
+
     /// <summary>Username to password; non-empty means user authentication is required (HELO's "auth" salt is non-empty).</summary>
     public IReadOnlyDictionary<string, string>? Users { get; init; }
 
