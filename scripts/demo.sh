@@ -58,7 +58,9 @@ podman_quiet() {
   local err rc=0
   err=$(mktemp)
   podman "$@" >/dev/null 2>"$err" || rc=$?
-  grep -v -e 'unable to get systemd connection' -e 'failed to connect to syslog' "$err" >&2 || true
+  # and, on play, its complaint about the init container it removed itself once it finished.
+  grep -v -e 'unable to get systemd connection' -e 'failed to connect to syslog' \
+    -e 'Removing container [0-9a-f]* from database: no container with ID' "$err" >&2 || true
   rm -f "$err"
   return "$rc"
 }
@@ -230,21 +232,25 @@ for line in "${ports[@]}"; do
 done
 elapsed=$(($(date +%s) - started))
 
-# The running images: their size and the memory each container uses now.
+# The running images: their size and the memory each container uses now (what its cgroup is charged, as the engine's
+# `stats` reports it in decimal units, converted to MiB).
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+to_mib() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+ */, "", u)
+    f["B"] = 1; f["kB"] = 1e3; f["KB"] = 1e3; f["MB"] = 1e6; f["GB"] = 1e9; f["KiB"] = 1024; f["MiB"] = 1048576; f["GiB"] = 1073741824
+    if (!(u in f)) { print "?"; exit }
+    printf "%.1f", n * f[u] / 1048576 }'
+}
 table() {
-  local name image size memory
-  printf '  %-18s %-40s %9s %11s\n' container image 'size MiB' 'memory MiB'
+  local name id image size memory
+  printf '  %-18s %-42s %9s %11s\n' container image 'size MiB' 'memory MiB'
   for name in nginx redis "${images[@]}"; do
-    if [[ $engine == podman ]]; then
-      image=$(podman inspect --format '{{.ImageName}}' "$pod-$name")
-      memory=$(podman stats --no-stream --format '{{.MemUsage}}' "$pod-$name" 2>/dev/null | sed 's/ \/.*//')
-    else
-      image=$(docker inspect --format '{{.Config.Image}}' "$(compose ps -q "$name")")
-      memory=$(docker stats --no-stream --format '{{.MemUsage}}' "$(compose ps -q "$name")" 2>/dev/null | sed 's/ \/.*//')
-    fi
+    if [[ $engine == podman ]]; then id="$pod-$name"; else id=$(compose ps -q "$name"); fi
+    image=$("$engine" inspect --format '{{.Config.Image}}' "$id")
+    memory=$("$engine" stats --no-stream --format '{{.MemUsage}}' "$id" 2>/dev/null | sed 's| */.*||')
     size=$(mib "$("$engine" image inspect --format '{{.Size}}' "$image")")
-    printf '  %-18s %-40s %9s %11s\n' "$name" "$image" "$size" "${memory:-?}"
+    printf '  %-18s %-42s %9s %11s\n' "$name" "$image" "$size" "$(to_mib "${memory:-?}")"
   done
 }
 
@@ -263,15 +269,14 @@ The demo pod is ready ($elapsed s): an unmodified nginx and Redis with six sidec
       cd $demo/site && sed -i 's/Revision: first/Revision: second/' index.html \\
         && git commit -qam second && git push -q && cd -
 
-  Push an nginx include through config-sync (validated, published, nginx reloaded by SIGHUP, confirmed):
-      TOKEN=$(cat $demo/token/token)
-      curl -X PUT $api/v1/config -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
-           -d '{"files": {"headers.conf": "add_header X-Demo v1 always;\\n"}, "message": "a header"}'
+  Push an nginx include through config-sync (validated, published, nginx reloaded by SIGHUP, confirmed), then another:
+      TOKEN=\$(cat $demo/token/token)
+      curl -X PUT $api/v1/config/files/headers.conf -H "Authorization: Bearer \$TOKEN" --data-binary 'add_header X-Demo v1 always;'
+      curl -X PUT $api/v1/config/files/headers.conf -H "Authorization: Bearer \$TOKEN" --data-binary 'add_header X-Demo v2 always;'
       curl -skI https://$url_host:8443/ | grep -i x-demo
-  A broken one is refused (422) and never reaches nginx:
-      curl -X PUT $api/v1/config -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
-           -d '{"files": {"headers.conf": "add_header X-Demo \\"v2 always;\\n"}}'
-  Roll back to the version before, and list them:
+  A broken one is refused (422, nginx's syntax checked first) and never reaches nginx:
+      curl -X PUT $api/v1/config/files/headers.conf -H "Authorization: Bearer \$TOKEN" --data-binary 'add_header X-Demo "v3 always;'
+  Roll back to the version before (v1 again), and list the versions:
       curl -X POST $api/v1/rollback -H "Authorization: Bearer \$TOKEN"
       curl $api/v1/versions
 

@@ -31,7 +31,7 @@ public sealed partial class DemoPodTests(ImagesFixture images, ITestOutputHelper
     public async Task The_demo_pod_manifest_runs_nginx_and_redis_with_all_six_sidecars_each_doing_its_part()
     {
         var ports = new ComposePorts();
-        var pod = "sidecars-demo-test-" + Guid.NewGuid().ToString("N")[..8];
+        var pod = "sidecars-test-" + Guid.NewGuid().ToString("N")[..8];
         var token = NewToken();
         var site = await DemoSite.CreateAsync(_scratch.FullName);
         await using var fluentd = await ForwardReceiver.StartAsync(new ForwardReceiverOptions { ListenAddress = IPAddress.Any });
