@@ -96,8 +96,10 @@ started=$(date +%s)
 command -v dotnet >/dev/null || die "the .NET 10 SDK is needed (dotnet is not on PATH)"
 command -v "$engine" >/dev/null || die "$engine is not installed"
 
-# A port held by something else (not a demo pod this script replaces) fails the demo before anything starts.
+# A port held by something else (not a demo pod this script replaces) fails the demo before anything starts. The
+# compose file also publishes nginx's own port.
 if ! down; then :; fi
+[[ $engine == podman ]] || ports+=("8080 nginx /")
 for line in "${ports[@]}"; do
   read -r port owner _ <<<"$line"
   if (exec 3<>"/dev/tcp/$url_host/$port") 2>/dev/null; then
@@ -254,7 +256,13 @@ table() {
   done
 }
 
-if [[ $engine == podman ]]; then logs="podman logs $pod-"; else logs="docker compose -p $pod logs "; fi
+if [[ $engine == podman ]]; then
+  logs="podman logs $pod-"
+elif docker compose version >/dev/null 2>&1; then
+  logs="docker compose -p $pod logs "
+else
+  logs="docker-compose -p $pod logs "
+fi
 api="http://$url_host:9402"
 cat <<EOF
 
