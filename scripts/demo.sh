@@ -10,7 +10,7 @@
 # Environment: DEMO_HOST_IP (default 127.0.0.1: where the ports are published; 0.0.0.0 shows them to the network),
 # LOG_FLUENTD_ADDR (host:port of a Fluentd: every sidecar sends its own log lines there too), FLUENTD_ADDR
 # (log-normalizer ships its records there as well as printing them), DEMO_ENGINE (podman or docker; default podman
-# when installed).
+# when installed, or when no Docker engine answers).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,12 +36,14 @@ ports=(
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'demo.sh: %s\n' "$*" >&2; exit 1; }
 
+# Docker only when asked for, or when a Docker engine answers and podman is not installed: a machine may well have the
+# docker client without an engine (podman is then installed by scripts/deps.sh below).
 if [[ -n "${DEMO_ENGINE:-}" ]]; then
   engine=$DEMO_ENGINE
-elif command -v podman >/dev/null || ! command -v docker >/dev/null; then
-  engine=podman
-else
+elif ! command -v podman >/dev/null && command -v docker >/dev/null && docker info >/dev/null 2>&1; then
   engine=docker
+else
+  engine=podman
 fi
 [[ $engine == podman || $engine == docker ]] || die "DEMO_ENGINE must be podman or docker, not '$engine'"
 
