@@ -266,6 +266,7 @@ else
   logs="docker-compose -p $pod logs "
 fi
 api="http://$url_host:9402"
+if [[ $engine == podman ]]; then redis_cli="podman exec $pod-redis redis-cli"; else redis_cli="${logs%logs }exec redis redis-cli"; fi
 cat <<EOF
 
 The demo pod is ready ($elapsed s): an unmodified nginx and Redis with six sidecars beside them.
@@ -296,6 +297,7 @@ The demo pod is ready ($elapsed s): an unmodified nginx and Redis with six sidec
       http://$url_host:9403/metrics   topz                 http://$url_host:9121/metrics   redis-exporter (Redis' own)
 
   ${logs}log-normalizer     nginx's requests and Redis' slow log, one JSON record each (stderr: its own lines)
+  $redis_cli SET greeting hello     a Redis command: its slow-log record follows within 2 s
   ${logs}<container>        any container's logs: nginx, redis, https-terminator, config-sync, topz, git-sync, ...
   scripts/demo.sh down      stop and remove the pod
 
