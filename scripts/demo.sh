@@ -197,11 +197,6 @@ if [[ $engine == podman ]]; then
   log "playing artifacts/demo/demo-pod.yaml (compose/k8s/demo-pod.yaml for this machine)"
   podman_quiet kube play "$manifest" || die "podman kube play failed (above); scripts/demo.sh down removes what it left"
 else
-  published=()
-  for line in "${ports[@]}"; do
-    read -r port _ <<<"$line"
-    published+=("$port")
-  done
   log "starting compose/docker-compose.yml as the project $pod"
   CONFIGSYNC_TOKEN="$token" DEMO_REPOSITORY="$demo/repository" TERMINATOR_PORT="$host_ip:8443" \
     TERMINATOR_ADMIN_PORT="$host_ip:9401" CONFIG_SYNC_PORT="$host_ip:9402" TOPZ_PORT="$host_ip:9403" \
