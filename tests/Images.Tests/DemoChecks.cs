@@ -292,9 +292,9 @@ internal sealed class DemoChecks(ComposePorts ports, string token, DemoSite site
         await Wait.UntilAsync(
             async () =>
             {
-                records = await StdoutRecordsAsync(container("log-normalizer"));
+                records = await LogNormalizerRecords.FromStdoutAsync(container("log-normalizer"));
                 missing = _requests.Where(r => !records.Any(record => Matches(record, r))).ToList();
-                return missing.Count == 0 && records.Any(r => Attribute(r, "log.format") == "nginx_error" && Attribute(r, "url.path") == $"/missing-{_id}");
+                return missing.Count == 0 && records.Any(r => LogNormalizerRecords.Attribute(r, "log.format") == "nginx_error" && LogNormalizerRecords.Attribute(r, "url.path") == $"/missing-{_id}");
             },
             Timeouts.Converge,
             () => $"a record of each of the {_requests.Count} requests ({records.Count} records; missing: {string.Join(", ", missing)})");
@@ -302,14 +302,14 @@ internal sealed class DemoChecks(ComposePorts ports, string token, DemoSite site
         var record = records.First(r => Matches(r, _requests[0]));
         output.WriteLine("a record: " + record.ToJsonString());
         Assert.Equal("web", (string?)record["resource"]?["service.name"]);
-        Assert.Equal("/var/log/nginx/access.log", Attribute(record, "log.file.path"));
+        Assert.Equal("/var/log/nginx/access.log", LogNormalizerRecords.Attribute(record, "log.file.path"));
     }
 
     private static bool Matches(JsonObject record, (string Method, string Path, string? Query, int Status) request) =>
-        Attribute(record, "log.format") == "nginx"
-        && Attribute(record, "http.request.method") == request.Method
-        && Attribute(record, "url.path") == request.Path
-        && Attribute(record, "url.query") == request.Query
+        LogNormalizerRecords.Attribute(record, "log.format") == "nginx"
+        && LogNormalizerRecords.Attribute(record, "http.request.method") == request.Method
+        && LogNormalizerRecords.Attribute(record, "url.path") == request.Path
+        && LogNormalizerRecords.Attribute(record, "url.query") == request.Query
         && (int?)record["attributes"]?["http.response.status_code"] == request.Status;
 
     /// <summary>LOG_FLUENTD_ADDR passed through: each sidecar's own start-up line; FLUENTD_ADDR: log-normalizer's records.</summary>
@@ -427,20 +427,7 @@ internal sealed class DemoChecks(ComposePorts ports, string token, DemoSite site
         }
     }
 
-    /// <summary>The container's stdout, each complete line a JSON record (its own log lines go to stderr).</summary>
-    private static async Task<IReadOnlyList<JsonObject>> StdoutRecordsAsync(string name)
-    {
-        var logs = (await Podman.RunAsync("logs", name)).EnsureSuccess("podman logs " + name);
-        return logs.Stdout.Split('\n')[..^1].Select(line =>
-        {
-            var node = JsonNode.Parse(line);
-            Assert.True(node is JsonObject { } o && o.ContainsKey("timestamp") && o.ContainsKey("body"), $"not a record on {name}'s stdout: {line}");
-            return (JsonObject)node!;
-        }).ToList();
-    }
 
-    private static string? Attribute(JsonObject record, string name) =>
-        record["attributes"]?[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     private sealed record HttpsAnswer(int Status, string Version, IReadOnlyDictionary<string, string> Headers, string Body);
 }

@@ -87,13 +87,13 @@ public sealed partial class LogNormalizerTests(ImagesFixture images, ITestOutput
         await Wait.UntilAsync(
             async () =>
             {
-                records = await StdoutRecordsAsync(logNormalizer);
+                records = await LogNormalizerRecords.FromStdoutAsync(logNormalizer);
                 return Access(records, missing) is not null && Access(records, "/", query) is not null && Access(records, ok) is not null
-                    && records.Any(r => Attribute(r, "log.format") == "nginx_error" && Attribute(r, "url.path") == missing);
+                    && records.Any(r => LogNormalizerRecords.Attribute(r, "log.format") == "nginx_error" && LogNormalizerRecords.Attribute(r, "url.path") == missing);
             },
             Timeouts.Converge,
             () => $"the three requests' records on {logNormalizer}'s stdout ({records.Count} records so far)");
-        foreach (var record in records.Where(r => Attribute(r, "log.format") == "nginx"))
+        foreach (var record in records.Where(r => LogNormalizerRecords.Attribute(r, "log.format") == "nginx"))
         {
             output.WriteLine(record.ToJsonString());
         }
@@ -108,11 +108,11 @@ public sealed partial class LogNormalizerTests(ImagesFixture images, ITestOutput
         ExpectAccess(Access(records, missing)!, missing, null, 404, client);
         ExpectAccess(Access(records, "/", query)!, "/", query, 200, client);
 
-        var error = records.First(r => Attribute(r, "log.format") == "nginx_error" && Attribute(r, "url.path") == missing);
+        var error = records.First(r => LogNormalizerRecords.Attribute(r, "log.format") == "nginx_error" && LogNormalizerRecords.Attribute(r, "url.path") == missing);
         Assert.Equal("ERROR", (string?)error["severity_text"]);
         Assert.Contains($"/usr/share/nginx/html/missing-{id}", (string?)error["body"], StringComparison.Ordinal);
-        Assert.Equal("/var/log/nginx/error.log", Attribute(error, "log.file.path"));
-        Assert.Equal(client, Attribute(error, "client.address"));
+        Assert.Equal("/var/log/nginx/error.log", LogNormalizerRecords.Attribute(error, "log.file.path"));
+        Assert.Equal(client, LogNormalizerRecords.Attribute(error, "client.address"));
 
         var metrics = await http.GetStringAsync(new Uri(admin, "/metrics"));
         var promtool = await Promtool.CheckMetricsAsync(metrics);
@@ -124,12 +124,12 @@ public sealed partial class LogNormalizerTests(ImagesFixture images, ITestOutput
 
     private static void ExpectAccess(JsonObject record, string path, string? query, int status, string client)
     {
-        Assert.Equal("GET", Attribute(record, "http.request.method"));
-        Assert.Equal(path, Attribute(record, "url.path"));
-        Assert.Equal(query, Attribute(record, "url.query"));
+        Assert.Equal("GET", LogNormalizerRecords.Attribute(record, "http.request.method"));
+        Assert.Equal(path, LogNormalizerRecords.Attribute(record, "url.path"));
+        Assert.Equal(query, LogNormalizerRecords.Attribute(record, "url.query"));
         Assert.Equal(status, (int?)record["attributes"]?["http.response.status_code"]);
-        Assert.Equal(client, Attribute(record, "client.address"));
-        Assert.Equal("/var/log/nginx/access.log", Attribute(record, "log.file.path"));
+        Assert.Equal(client, LogNormalizerRecords.Attribute(record, "client.address"));
+        Assert.Equal("/var/log/nginx/access.log", LogNormalizerRecords.Attribute(record, "log.file.path"));
         Assert.Equal("web", (string?)record["resource"]?["service.name"]);
         Assert.Equal($"GET {path}{(query is null ? "" : "?" + query)} HTTP/1.1", (string?)record["body"]);
         Assert.True(DateTimeOffset.TryParse((string?)record["timestamp"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time), $"timestamp '{record["timestamp"]}'");
@@ -138,10 +138,8 @@ public sealed partial class LogNormalizerTests(ImagesFixture images, ITestOutput
 
     /// <summary>The last access-log record of a request (the 200 may have been asked for more than once).</summary>
     private static JsonObject? Access(IReadOnlyList<JsonObject> records, string path, string? query = null) =>
-        records.LastOrDefault(r => Attribute(r, "log.format") == "nginx" && Attribute(r, "url.path") == path && Attribute(r, "url.query") == query);
+        records.LastOrDefault(r => LogNormalizerRecords.Attribute(r, "log.format") == "nginx" && LogNormalizerRecords.Attribute(r, "url.path") == path && LogNormalizerRecords.Attribute(r, "url.query") == query);
 
-    private static string? Attribute(JsonObject record, string name) =>
-        record["attributes"]?[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     /// <summary>One new connection per request, so each is one line of nginx's access log as soon as it is answered.</summary>
     private static async Task<HttpStatusCode> SendAsync(HttpClient http, int port, string pathAndQuery)
@@ -152,21 +150,6 @@ public sealed partial class LogNormalizerTests(ImagesFixture images, ITestOutput
         return response.StatusCode;
     }
 
-    /// <summary>
-    /// The container's stdout, each complete line a JSON object: only records go there (the image's own log lines go
-    /// to stderr, which `podman logs` keeps apart). The text after the last newline may be a line still being written.
-    /// </summary>
-    private static async Task<IReadOnlyList<JsonObject>> StdoutRecordsAsync(string container)
-    {
-        var logs = (await Podman.RunAsync("logs", container)).EnsureSuccess("podman logs " + container);
-        var lines = logs.Stdout.Split('\n')[..^1];
-        return lines.Select(line =>
-        {
-            var node = JsonNode.Parse(line);
-            Assert.True(node is JsonObject { } o && o.ContainsKey("timestamp") && o.ContainsKey("body"), $"not a record on {container}'s stdout: {line}");
-            return (JsonObject)node!;
-        }).ToList();
-    }
 
     /// <summary>The client field of the lines of nginx's own access log file for a path, read in the app's container.</summary>
     private static async Task<string[]> NginxClientsAsync(string app, string path)
